@@ -1,0 +1,214 @@
+"""One `DeploymentConfig`, built once by the entry point and passed down.
+
+Only the entry point reads the environment: it calls `DeploymentConfig.from_env(os.environ, cwd)`.
+Everything else receives the config object. The seed's variable names are kept
+(`MLFLOW_TRACKING_URI`, `MODEL_REGISTRY_DIR`, ...); our own settings use `NBA_MCP_*`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nba_mcp_deploy.errors import ConfigError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    """Every setting of the product, with its default."""
+
+    # MLflow (the seed's fields).
+    enable_mlflow: bool = False
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment_name: str = "nba-mcp-deploy"
+    enable_mlflow_registry: bool = False
+    # Where the registry file lives; also a trusted model root.
+    registry_dir: Path = Path("model_registry")
+    # Local model files load only from these directories (pickle runs code).
+    model_roots: tuple[Path, ...] = (Path("models"),)
+    # Data files (reference / current data) load only from these directories.
+    data_roots: tuple[Path, ...] = (Path("data"),)
+    # Circuit breaker: failure rate (0-1] that opens it (the seed's `error_threshold`).
+    error_threshold: float = 0.1
+    breaker_window_size: int = 100
+    breaker_minimum_calls: int = 20
+    breaker_open_wait_sec: float = 30.0
+    breaker_half_open_calls: int = 5
+    health_check_interval_sec: float = 30.0
+    # Monitoring thresholds (the seed's fields).
+    drift_threshold: float = 0.1
+    performance_threshold: float = 0.05
+    error_rate_threshold: float = 0.05
+    latency_threshold_ms: float = 100.0
+    # Bounded memory and input sizes.
+    latency_window: int = 2048
+    max_records_per_predict: int = 10_000
+    max_features_per_record: int = 1_000
+    shadow_queue_size: int = 1_000
+    log_level: str = "INFO"
+    # Seed for routing randomness; None means seeded from the OS.
+    routing_seed: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_fraction("error_threshold", self.error_threshold, allow_zero=False)
+        for name in ("drift_threshold", "performance_threshold", "error_rate_threshold"):
+            _check_fraction(name, getattr(self, name), allow_zero=True)
+        for name in (
+            "breaker_window_size",
+            "breaker_minimum_calls",
+            "breaker_half_open_calls",
+            "latency_window",
+            "max_records_per_predict",
+            "max_features_per_record",
+            "shadow_queue_size",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(name, value, "must be a whole number >= 1")
+        for name in ("breaker_open_wait_sec", "health_check_interval_sec", "latency_threshold_ms"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(name, value, "must be a number > 0")
+        if self.breaker_minimum_calls > self.breaker_window_size:
+            raise ConfigError(
+                "breaker_minimum_calls",
+                self.breaker_minimum_calls,
+                f"must not exceed breaker_window_size ({self.breaker_window_size})",
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError("log_level", self.log_level, f"allowed: {', '.join(LOG_LEVELS)}")
+        if self.enable_mlflow and not self.mlflow_tracking_uri:
+            raise ConfigError(
+                "mlflow_tracking_uri", self.mlflow_tracking_uri, "required when enable_mlflow is true"
+            )
+
+    @property
+    def trusted_model_roots(self) -> tuple[Path, ...]:
+        """The configured model roots plus the registry directory (it caches downloaded models)."""
+        roots = list(self.model_roots)
+        if self.registry_dir not in roots:
+            roots.append(self.registry_dir)
+        return tuple(roots)
+
+    def replace(self, **changes: Any) -> DeploymentConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], cwd: Path) -> DeploymentConfig:
+        """Build the config from environment variables; relative paths are taken from `cwd`.
+
+        Called by the entry point only. Unknown `NBA_MCP_*` variables are refused so that a
+        typo does not silently fall back to a default.
+        """
+        values: dict[str, Any] = {}
+        for variable, (name, parse) in ENVIRONMENT.items():
+            raw = environ.get(variable)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[name] = parse(raw.strip(), cwd)
+            except ValueError as exc:
+                raise ConfigError(variable, raw, str(exc)) from None
+        unknown = sorted(v for v in environ if v.startswith("NBA_MCP_") and v not in ENVIRONMENT)
+        known_elsewhere = {v for v in unknown if v in OTHER_NBA_MCP_VARIABLES}
+        unknown = [v for v in unknown if v not in known_elsewhere]
+        if unknown:
+            raise ConfigError(
+                "environment", unknown, f"unknown NBA_MCP_* variables; known: {', '.join(sorted(ENVIRONMENT))}"
+            )
+        values.setdefault("registry_dir", cwd / "model_registry")
+        values.setdefault("model_roots", (cwd / "models",))
+        values.setdefault("data_roots", (cwd / "data",))
+        if values.get("mlflow_tracking_uri") and "enable_mlflow" not in values:
+            values["enable_mlflow"] = True
+        return cls(**values)
+
+
+def _check_fraction(name: str, value: Any, *, allow_zero: bool) -> None:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not isinstance(value, int | float) or isinstance(value, bool) or not (low_ok and value <= 1):
+        bound = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ConfigError(name, value, f"must be a number in {bound}")
+
+
+def _parse_bool(raw: str, _cwd: Path) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
+
+
+def _parse_float(raw: str, _cwd: Path) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
+def _parse_int(raw: str, _cwd: Path) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _parse_str(raw: str, _cwd: Path) -> str:
+    return raw
+
+
+def _parse_upper(raw: str, _cwd: Path) -> str:
+    return raw.upper()
+
+
+def _parse_path(raw: str, cwd: Path) -> Path:
+    return (cwd / Path(raw).expanduser()).absolute()
+
+
+def _parse_paths(raw: str, cwd: Path) -> tuple[Path, ...]:
+    parts = [p for p in raw.split(os.pathsep) if p.strip()]
+    if not parts:
+        raise ValueError(f"expected one or more directories separated by {os.pathsep!r}")
+    return tuple(_parse_path(p, cwd) for p in parts)
+
+
+Parser = Callable[[str, Path], Any]
+
+# Environment variable -> (DeploymentConfig field, parser). The seed's names first.
+ENVIRONMENT: dict[str, tuple[str, Parser]] = {
+    "MLFLOW_TRACKING_URI": ("mlflow_tracking_uri", _parse_str),
+    "MLFLOW_EXPERIMENT_NAME": ("mlflow_experiment_name", _parse_str),
+    "MODEL_REGISTRY_DIR": ("registry_dir", _parse_path),
+    "ENABLE_MLFLOW_REGISTRY": ("enable_mlflow_registry", _parse_bool),
+    "DRIFT_THRESHOLD": ("drift_threshold", _parse_float),
+    "ERROR_RATE_THRESHOLD": ("error_rate_threshold", _parse_float),
+    "LATENCY_THRESHOLD_MS": ("latency_threshold_ms", _parse_float),
+    "NBA_MCP_ENABLE_MLFLOW": ("enable_mlflow", _parse_bool),
+    "NBA_MCP_ERROR_THRESHOLD": ("error_threshold", _parse_float),
+    "NBA_MCP_PERFORMANCE_THRESHOLD": ("performance_threshold", _parse_float),
+    "NBA_MCP_HEALTH_CHECK_INTERVAL_SEC": ("health_check_interval_sec", _parse_float),
+    "NBA_MCP_MODEL_ROOTS": ("model_roots", _parse_paths),
+    "NBA_MCP_DATA_ROOTS": ("data_roots", _parse_paths),
+    "NBA_MCP_BREAKER_WINDOW": ("breaker_window_size", _parse_int),
+    "NBA_MCP_BREAKER_MIN_CALLS": ("breaker_minimum_calls", _parse_int),
+    "NBA_MCP_BREAKER_OPEN_SEC": ("breaker_open_wait_sec", _parse_float),
+    "NBA_MCP_BREAKER_HALF_OPEN_CALLS": ("breaker_half_open_calls", _parse_int),
+    "NBA_MCP_LATENCY_WINDOW": ("latency_window", _parse_int),
+    "NBA_MCP_MAX_RECORDS_PER_PREDICT": ("max_records_per_predict", _parse_int),
+    "NBA_MCP_MAX_FEATURES_PER_RECORD": ("max_features_per_record", _parse_int),
+    "NBA_MCP_SHADOW_QUEUE_SIZE": ("shadow_queue_size", _parse_int),
+    "NBA_MCP_LOG_LEVEL": ("log_level", _parse_upper),
+    "NBA_MCP_ROUTING_SEED": ("routing_seed", _parse_int),
+}
+
+# NBA_MCP_* variables read by the entry point itself rather than mapped onto a field.
+OTHER_NBA_MCP_VARIABLES: frozenset[str] = frozenset()
