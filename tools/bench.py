@@ -1,0 +1,79 @@
+"""Benchmarks: `python tools/bench.py SUITE [--quick] [--markdown]`.
+
+Each suite lives in `tools/benchmarks/<suite>.py` and exposes `run(quick: bool) -> list[BenchRow]`.
+Every figure is a ratio against a baseline measured in the same run (see benchmarks/common.py).
+The latest full table is recorded in docs/benchmarks.md with the date and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from benchmarks.common import BenchRow  # noqa: E402
+
+SUITES = ("serving", "registry", "drift")
+
+
+def machine_line() -> str:
+    """Date, CPU count and Python: what the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores ({cpu}); "
+        f"Python {platform.python_version()}; {platform.system()} {platform.release()}"
+    )
+
+
+def format_table(rows: list[BenchRow], *, markdown: bool) -> str:
+    """The rows as an aligned text table, or as a Markdown table."""
+    header = ["suite", "benchmark", "measured", "baseline", "unit", "ratio", "target", "met", "note"]
+    body = [
+        [
+            r.suite,
+            r.name,
+            f"{r.measured:.4g}",
+            f"{r.baseline:.4g}",
+            r.unit,
+            f"{r.ratio:.3g}",
+            r.target,
+            "yes" if r.met else "NO",
+            r.note,
+        ]
+        for r in rows
+    ]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) for cells in body]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("suite", choices=[*SUITES, "all"])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args(argv)
+    rows: list[BenchRow] = []
+    for suite in SUITES if args.suite == "all" else (args.suite,):
+        module = importlib.import_module(f"benchmarks.{suite}")
+        rows.extend(module.run(quick=args.quick))
+    print(f"Machine: {machine_line()}")
+    print(f"Command: python tools/bench.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print(format_table(rows, markdown=args.markdown))
+    return 0 if all(r.met for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
