@@ -1,0 +1,77 @@
+"""The interfaces the serving core depends on; adapters and other packages implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class PredictionBatch:
+    """What one served request looked like, handed to observers after the answer is computed.
+
+    `features` is the request's validated input as a float matrix (rows x features) in the
+    order of `feature_names`; it is the same array the model saw, never copied for observers.
+    """
+
+    model_id: str
+    version: str
+    request_id: str
+    prediction_ids: Sequence[str]
+    feature_names: Sequence[str]
+    features: npt.NDArray[np.float64]
+    predictions: npt.NDArray[Any] | None
+    latency_ms: float
+    error: str | None
+    timestamp: float
+
+
+class PredictionObserver(Protocol):
+    """Receives every served request of the models it watches (the monitor implements this).
+
+    Called on the predict path, after the answer is computed and before it is returned, so
+    it must be cheap (append to a buffer) and must never raise.
+    """
+
+    def observe(self, batch: PredictionBatch) -> None: ...
+
+
+class LoadedModel(Protocol):
+    """A model ready to answer: what a loader hands to the serving manager."""
+
+    @property
+    def feature_names(self) -> Sequence[str] | None:
+        """Expected input columns in order, if the model declares them."""
+        ...
+
+    @property
+    def is_classifier(self) -> bool:
+        """Whether `predict_proba` is available and meaningful."""
+        ...
+
+    @property
+    def source(self) -> str:
+        """Where it came from (a model URI or 'in-memory')."""
+        ...
+
+    def predict(self, features: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+        """Predictions for a float matrix whose columns follow `feature_names`."""
+        ...
+
+    def predict_proba(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
+        """Class probabilities (rows x classes) or None when the model has none."""
+        ...
+
+    def warmup_input(self) -> npt.NDArray[np.float64]:
+        """A small valid input for the warm-up call that makes a version ready."""
+        ...
+
+
+class ModelLoader(Protocol):
+    """Turns a model URI into a loaded model; raises ModelLoadError / PermissionDeniedError."""
+
+    def load(self, model_uri: str) -> LoadedModel: ...
