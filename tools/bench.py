@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from benchmarks.common import BenchRow  # noqa: E402
+from benchmarks.common import BenchRow
 
 SUITES = ("serving", "registry", "drift")
 

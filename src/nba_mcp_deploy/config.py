@@ -85,9 +85,7 @@ class DeploymentConfig:
         if self.log_level not in LOG_LEVELS:
             raise ConfigError("log_level", self.log_level, f"allowed: {', '.join(LOG_LEVELS)}")
         if self.enable_mlflow and not self.mlflow_tracking_uri:
-            raise ConfigError(
-                "mlflow_tracking_uri", self.mlflow_tracking_uri, "required when enable_mlflow is true"
-            )
+            raise ConfigError("mlflow_tracking_uri", self.mlflow_tracking_uri, "required when enable_mlflow is true")
 
     @property
     def trusted_model_roots(self) -> tuple[Path, ...]:
@@ -122,7 +120,9 @@ class DeploymentConfig:
         unknown = [v for v in unknown if v not in known_elsewhere]
         if unknown:
             raise ConfigError(
-                "environment", unknown, f"unknown NBA_MCP_* variables; known: {', '.join(sorted(ENVIRONMENT))}"
+                "environment",
+                unknown,
+                f"unknown NBA_MCP_* variables; known: {', '.join(sorted(ENVIRONMENT))}",
             )
         values.setdefault("registry_dir", cwd / "model_registry")
         values.setdefault("model_roots", (cwd / "models",))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("nba_mcp_log_context", default={})
+_CONTEXT: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("nba_mcp_log_context", default=None)
 
 # Attributes every LogRecord has; anything else passed via `extra=` is emitted as a field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime"}
@@ -29,7 +29,7 @@ def get_logger(name: str) -> logging.Logger:
 @contextmanager
 def request_context(**fields: str | None) -> Iterator[None]:
     """Attach fields (model_id, version, request_id, tool) to every log line in this block."""
-    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
+    merged = {**(_CONTEXT.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
     token = _CONTEXT.set(merged)
     try:
         yield
@@ -39,7 +39,7 @@ def request_context(**fields: str | None) -> Iterator[None]:
 
 def current_context() -> dict[str, str]:
     """The fields currently attached to log lines."""
-    return dict(_CONTEXT.get())
+    return dict(_CONTEXT.get() or {})
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -47,13 +47,12 @@ class JsonLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(_CONTEXT.get())
+        entry.update(_CONTEXT.get() or {})
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -75,6 +74,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # library warnings become JSON lines too, never bare stderr text
     # Third-party chatter that would drown the request lines.
     for noisy in ("httpx", "httpcore", "mlflow", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -28,5 +28,6 @@ def confine(path: str | Path, roots: Sequence[Path], *, what: str, field: str) -
             f"{what} ({listed}); move it into one of them or add its directory to the configured roots"
         )
     if not resolved.exists():
-        raise NotFoundError(f"{field}: {str(path)!r} does not exist (looked at {str(resolved)!r})")
+        hint = "" if Path(path).is_absolute() else f" (relative paths are taken from {roots[0]})"
+        raise NotFoundError(f"{field}: {str(path)!r} does not exist: looked at {str(resolved)!r}{hint}")
     return resolved

@@ -40,30 +40,40 @@ class PredictionObserver(Protocol):
     def observe(self, batch: PredictionBatch) -> None: ...
 
 
+@dataclass(frozen=True)
+class ModelOutput:
+    """One model call's answer: predictions, and class probabilities for classifiers."""
+
+    predictions: npt.NDArray[Any]
+    probabilities: npt.NDArray[np.float64] | None = None
+    classes: Sequence[Any] | None = None
+
+
 class LoadedModel(Protocol):
     """A model ready to answer: what a loader hands to the serving manager."""
 
     @property
-    def feature_names(self) -> Sequence[str] | None:
-        """Expected input columns in order, if the model declares them."""
+    def feature_names(self) -> Sequence[str]:
+        """Expected input columns, in the order `infer` wants them."""
         ...
 
     @property
     def is_classifier(self) -> bool:
-        """Whether `predict_proba` is available and meaningful."""
+        """Whether `infer` returns class probabilities."""
+        ...
+
+    @property
+    def accepts_missing(self) -> bool:
+        """Whether NaN inputs are meaningful to the model (else they are refused up front)."""
         ...
 
     @property
     def source(self) -> str:
-        """Where it came from (a model URI or 'in-memory')."""
+        """Where it came from (a model URI, or 'in-memory')."""
         ...
 
-    def predict(self, features: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
-        """Predictions for a float matrix whose columns follow `feature_names`."""
-        ...
-
-    def predict_proba(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64] | None:
-        """Class probabilities (rows x classes) or None when the model has none."""
+    def infer(self, features: npt.NDArray[np.float64]) -> ModelOutput:
+        """Answer for a float matrix whose columns follow `feature_names`, in ONE model call."""
         ...
 
     def warmup_input(self) -> npt.NDArray[np.float64]:

@@ -1,0 +1,3 @@
+from nba_mcp_deploy.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Building the MCP server: one `MCPServer` with every tool, sharing one set of services.
+
+The services outlive any one MCP session (HTTP serves many), so whoever built them closes them.
+The tools' schemas need only light modules; the services themselves may still be starting.
+"""
+
+from mcp.server.mcpserver import MCPServer
+
+from nba_mcp_deploy import __version__
+from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.serving_tools import register_serving_tools
+
+INSTRUCTIONS = """\
+nba-mcp-deploy serves NBA prediction models. Typical flow: deploy_model (a version from a model
+URI) -> predict -> setup_ab_test / setup_shadow to compare versions -> set_active_version to switch
+-> health_check to watch breakers, error rates and latency. Errors start with a category
+('invalid argument', 'not found', 'conflict', 'circuit open', ...) and say what is allowed."""
+
+
+def build_server(host: ServiceHost) -> MCPServer:
+    """The MCP server over the services `host` holds (or is still building)."""
+    server: MCPServer = MCPServer(
+        "nba-mcp-deploy",
+        title="NBA model deployment",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        log_level=host.config.log_level,  # type: ignore[arg-type]
+    )
+    boundary = ToolBoundary(host.operations)
+    register_serving_tools(server, host, boundary)
+    return server

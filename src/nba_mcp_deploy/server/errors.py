@@ -1,0 +1,98 @@
+"""The one place where our errors become MCP `ToolError`s (the seed's `handle_errors`).
+
+Every tool runs inside `tool_boundary`: it attaches the tool, model and version to the log
+context, times the call into the operation metrics, turns a `DeployError` into a `ToolError`
+whose text the agent can act on, and turns anything unexpected into a `ToolError` too (logged
+with its traceback) instead of the SDK's bare "Error executing tool".
+"""
+
+import functools
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from nba_mcp_deploy.errors import (
+    CircuitOpenError,
+    ConflictError,
+    DeployError,
+    InvalidInputError,
+    ModelExecutionError,
+    ModelLoadError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreError,
+)
+from nba_mcp_deploy.logs import get_logger, request_context
+from nba_mcp_deploy.operations import OperationMetrics
+
+log = get_logger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_LABELS: tuple[tuple[type[DeployError], str], ...] = (
+    (InvalidInputError, "invalid argument"),
+    (NotFoundError, "not found"),
+    (ConflictError, "conflict"),
+    (PermissionDeniedError, "permission denied"),
+    (CircuitOpenError, "circuit open"),
+    (ModelLoadError, "model load failed"),
+    (ModelExecutionError, "model error"),
+    (StoreError, "store error"),
+)
+
+
+def label(error: DeployError) -> str:
+    """A short category the agent can branch on, e.g. 'invalid argument' or 'circuit open'."""
+    for kind, text in _LABELS:
+        if isinstance(error, kind):
+            return text
+    return "error"
+
+
+def to_tool_error(error: Exception, tool: str) -> ToolError:
+    """Translate any exception from the core into the ToolError the agent reads."""
+    if isinstance(error, DeployError):
+        return ToolError(f"{label(error)}: {error}")
+    return ToolError(
+        f"internal error in {tool} ({type(error).__name__}: {error}); the server is still running, "
+        "see its log for the traceback"
+    )
+
+
+class ToolBoundary:
+    """Wraps synchronous tools: log context, operation metrics, error translation."""
+
+    def __init__(self, operations: OperationMetrics) -> None:
+        self._operations = operations
+
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
+        name = fn.__name__
+        operations = self._operations
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            model_id = kwargs.get("model_id")
+            version = kwargs.get("version")
+            start = time.perf_counter()
+            with request_context(
+                tool=name,
+                model_id=model_id if isinstance(model_id, str) else None,
+                version=version if isinstance(version, str) else None,
+            ):
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:
+                    elapsed = (time.perf_counter() - start) * 1000
+                    operations.record(name, elapsed, f"{type(exc).__name__}: {exc}")
+                    if isinstance(exc, DeployError):
+                        log.info("tool refused", extra={"error": str(exc), "kind": type(exc).__name__})
+                    else:
+                        log.exception("tool crashed")
+                    raise to_tool_error(exc, name) from exc
+                operations.record(name, (time.perf_counter() - start) * 1000)
+                return result
+
+        return wrapper

@@ -1,0 +1,149 @@
+"""Tool results as pydantic models: the output schema an agent sees, with a description per field.
+
+The core returns frozen dataclasses; each model here is built from one with
+`Model.model_validate(obj, from_attributes=True)`, so the field names match the core's.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+class VersionOut(_Out):
+    version: str
+    role: str = Field(description="active | ab_variant | shadow | standby")
+    weight: float | None = Field(description="share of traffic in the A/B split; null outside one")
+    model_uri: str | None = Field(description="where it was loaded from; null for in-memory models")
+    source: str
+    deployed_at: float = Field(description="seconds since the epoch")
+    load_ms: float = Field(description="time to load and warm up")
+    feature_names: list[str] = Field(description="the numeric inputs each record must have, exactly")
+    is_classifier: bool
+
+
+class SplitOut(_Out):
+    versions: list[str]
+    weights: list[float]
+    sticky: bool = Field(description="a request_key always reaches the same version")
+
+
+class ShadowOut(_Out):
+    version: str
+    fraction: float = Field(description="share of live requests mirrored to the shadow version")
+
+
+class DeploymentOut(_Out):
+    """One model's deployment after the change."""
+
+    model_id: str
+    active_version: str | None
+    versions: list[VersionOut]
+    ab_test: SplitOut | None
+    shadow: ShadowOut | None
+    previous_active: list[str] = Field(description="earlier active versions, most recent first (rollback targets)")
+    restorable: bool = Field(description="every version came from a model_uri, so a restart restores it")
+
+
+class DeploymentsOut(_Out):
+    deployments: list[DeploymentOut]
+
+
+class PredictOut(_Out):
+    """The answer, and how it was served."""
+
+    model_id: str
+    version: str = Field(description="the version that actually served this request")
+    request_id: str
+    prediction_ids: list[str] = Field(description="one id per record, for log_actuals when outcomes arrive")
+    predictions: list[Any]
+    probabilities: list[list[float]] | None = Field(description="per record, one probability per class")
+    classes: list[Any] | None = Field(description="class labels in the order of probabilities")
+    routed_by: str = Field(description="active | pinned | ab_random | ab_sticky")
+    ab_test: bool = Field(description="the version was chosen by the A/B split")
+    failover_from: str | None = Field(description="the version whose open circuit breaker made this fail over")
+    failover_reason: str | None
+    latency_ms: float = Field(description="time inside the model call")
+
+
+class BreakerOut(_Out):
+    state: str = Field(description="closed | open | half_open")
+    failure_rate: float | None = Field(description="failures / calls in the current window")
+    calls_in_window: int
+    failures_in_window: int
+    opened_at: float | None
+    retry_at: float | None = Field(description="when an open breaker lets a trial call through (epoch seconds)")
+    retry_in_sec: float | None
+    times_opened: int
+    rejected_calls: int
+
+
+class LatencyOut(_Out):
+    count: int = Field(description="requests in the latency window")
+    mean_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+class MetricsOut(_Out):
+    requests: int
+    errors: int
+    rejected: int = Field(description="calls refused by the open breaker")
+    served_rows: int
+    error_rate: float | None = Field(description="errors / requests since deployment")
+    recent_error_rate: float | None = Field(description="over the latency window")
+    latency: LatencyOut
+
+
+class ShadowStatsOut(_Out):
+    mirrored_requests: int
+    dropped_requests: int = Field(description="mirrors dropped because the shadow queue was full")
+    errors: int
+    compared_rows: int
+    agreement_rate: float | None = Field(description="same label (classifiers) or within 1% (regressors)")
+    mean_abs_difference: float | None = Field(description="of probabilities (classifiers) or predictions")
+    mean_latency_ms: float | None
+    last_error: str | None
+
+
+class VersionHealthOut(_Out):
+    version: str
+    role: str
+    weight: float | None
+    breaker: BreakerOut
+    metrics: MetricsOut
+    shadow: ShadowStatsOut | None
+
+
+class ModelHealthOut(_Out):
+    model_id: str
+    status: str = Field(description="healthy | degraded | unhealthy")
+    reasons: list[str]
+    ready: bool = Field(description="a version can take live traffic")
+    active_version: str | None
+    ab_test: SplitOut | None
+    shadow: ShadowOut | None
+    versions: list[VersionHealthOut]
+
+
+class OperationOut(_Out):
+    count: int
+    errors: int
+    mean_ms: float
+    max_ms: float
+    last_error: str | None
+
+
+class HealthOut(_Out):
+    """Worst status over the models, with the reasons, and per-tool operation metrics."""
+
+    status: str = Field(description="healthy | degraded | unhealthy")
+    reasons: list[str]
+    ready: bool
+    checked_at: float
+    models: list[ModelHealthOut]
+    operations: dict[str, OperationOut]

@@ -1,0 +1,154 @@
+"""MCP tools for serving: deploy, predict, traffic control, breakers, health.
+
+No `from __future__ import annotations` here: the SDK evaluates the tools' annotations, and some
+of them use limits from the config captured in this closure.
+"""
+
+from typing import TYPE_CHECKING, Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.params import Fraction, ModelId, ModelUri, RequestKey, Version
+from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthOut, PredictOut
+
+if TYPE_CHECKING:
+    from nba_mcp_deploy.serving.manager import ModelServingManager
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+SETS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+REMOVES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+
+def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
+    config = host.config
+
+    def manager() -> "ModelServingManager":
+        return host.services().manager
+
+    Record = Annotated[
+        dict[str, float | None],
+        Field(max_length=config.max_features_per_record, description="feature name -> number (null = missing)"),
+    ]
+    Inputs = Annotated[
+        list[Record],
+        Field(
+            min_length=1,
+            max_length=config.max_records_per_predict,
+            description="records to score; each must have exactly the model's feature_names",
+        ),
+    ]
+
+    @server.tool(annotations=CHANGES)
+    @boundary
+    def deploy_model(
+        model_id: ModelId, version: Version, model_uri: ModelUri, set_active: bool = True
+    ) -> DeploymentOut:
+        """Load a model version, warm it up, and add it to serving.
+
+        The version serves only after it loaded and answered a warm-up call; if either fails,
+        nothing changes and the previous active version keeps serving. set_active=false deploys
+        it as a standby (blue-green: deploy, check, then set_active_version). Local paths must
+        be inside the trusted model roots.
+        """
+        info = manager().deploy_model(model_id, version, model_uri=model_uri, set_active=set_active)
+        return DeploymentOut.model_validate(info)
+
+    @server.tool(annotations=READ_ONLY)
+    @boundary
+    def predict(
+        model_id: ModelId, inputs: Inputs, version: Version | None = None, request_key: RequestKey = None
+    ) -> PredictOut:
+        """Score records with a deployed model.
+
+        Routed to the active version, or by the A/B split (sticky when request_key is given);
+        `version` pins one version. If the chosen version's circuit breaker is open, traffic
+        fails over to a healthy version and the result says so (failover_from). Keep the
+        prediction_ids to report outcomes later.
+        """
+        result = manager().predict(model_id, inputs, version=version, request_key=request_key)
+        return PredictOut.model_validate(result)
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def setup_ab_test(
+        model_id: ModelId,
+        versions: Annotated[list[Version], Field(min_length=2, max_length=16)],
+        weights: Annotated[
+            list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=16)
+        ],
+        sticky: bool = False,
+    ) -> DeploymentOut:
+        """Split traffic between deployed versions by weight (replaces any current split).
+
+        Weights are one per version, >= 0, and sum to 1. For a canary give the candidate a
+        small weight (e.g. 0.05) and raise it in steps by calling this again. sticky=true sends
+        every request with the same request_key to the same version.
+        """
+        return DeploymentOut.model_validate(manager().setup_ab_test(model_id, versions, weights, sticky=sticky))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def clear_ab_test(model_id: ModelId) -> DeploymentOut:
+        """End the A/B split: all traffic goes back to the active version."""
+        return DeploymentOut.model_validate(manager().clear_ab_test(model_id))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def setup_shadow(model_id: ModelId, version: Version, fraction: Fraction = 1.0) -> DeploymentOut:
+        """Mirror a fraction of live traffic to a standby version without affecting answers.
+
+        Its answers are only compared with the live ones (agreement rate, mean absolute
+        difference, errors, latency: see health_check); a failing shadow never affects users.
+        """
+        return DeploymentOut.model_validate(manager().setup_shadow(model_id, version, fraction))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def clear_shadow(model_id: ModelId) -> DeploymentOut:
+        """Stop mirroring traffic to the shadow version."""
+        return DeploymentOut.model_validate(manager().clear_shadow(model_id))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def set_active_version(model_id: ModelId, version: Version) -> DeploymentOut:
+        """Make a deployed version the one that takes default traffic (blue-green switch or rollback).
+
+        The previously active version stays deployed (listed in previous_active) for rollback.
+        An A/B split, if any, still takes precedence until cleared.
+        """
+        return DeploymentOut.model_validate(manager().set_active_version(model_id, version))
+
+    @server.tool(annotations=REMOVES)
+    @boundary
+    def retire_model(model_id: ModelId, version: Version) -> DeploymentOut:
+        """Unload a deployed version that no traffic depends on.
+
+        Refused for the only deployed version, the active version and A/B variants; a retired
+        shadow stops being mirrored.
+        """
+        return DeploymentOut.model_validate(manager().retire_model(model_id, version))
+
+    @server.tool(annotations=READ_ONLY)
+    @boundary
+    def health_check(model_id: ModelId | None = None) -> HealthOut:
+        """Status (healthy/degraded/unhealthy) with reasons, readiness, per-version breaker state,
+        request and error counts, error rate, latency p50/p95/p99, A/B and shadow configuration,
+        and per-tool operation metrics. Omit model_id for every model."""
+        return HealthOut.model_validate(manager().health_check(model_id))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def reset_circuit_breaker(model_id: ModelId, version: Version) -> DeploymentOut:
+        """Close a version's circuit breaker now, once the cause of its failures is fixed."""
+        return DeploymentOut.model_validate(manager().reset_circuit_breaker(model_id, version))
+
+    @server.tool(annotations=READ_ONLY)
+    @boundary
+    def list_deployments() -> DeploymentsOut:
+        """Every deployed model with its versions, roles, active version, A/B split and shadow."""
+        return DeploymentsOut(deployments=[DeploymentOut.model_validate(d) for d in manager().list_deployments()])

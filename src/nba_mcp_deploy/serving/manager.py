@@ -1,0 +1,617 @@
+"""ModelServingManager: deploy versions, route predictions, fail over, shadow, report health.
+
+Thread-safe. Control changes (deploy, switch, A/B, shadow, retire) are serialised by one lock
+and publish a new immutable `ModelRouting`; predictions read the current snapshot without
+locking and touch only per-version counters. Loading a model happens outside the lock, so
+predictions keep flowing while a new version loads and warms up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from nba_mcp_deploy.clock import Clock, SystemClock
+from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.errors import (
+    CircuitOpenError,
+    ConflictError,
+    DeployError,
+    InvalidInputError,
+    ModelExecutionError,
+    ModelLoadError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from nba_mcp_deploy.identifiers import validate_model_id, validate_version
+from nba_mcp_deploy.logs import get_logger, request_context
+from nba_mcp_deploy.operations import OperationMetrics
+from nba_mcp_deploy.serving.breaker import BreakerSettings, CircuitBreaker
+from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion, ShadowConfig, empty_routing
+from nba_mcp_deploy.serving.estimator import EstimatorModel
+from nba_mcp_deploy.serving.health import HealthThresholds, model_health, shadow_info, split_info, worst
+from nba_mcp_deploy.serving.inputs import to_feature_matrix
+from nba_mcp_deploy.serving.metrics import VersionMetrics
+from nba_mcp_deploy.serving.ports import (
+    LoadedModel,
+    ModelLoader,
+    ModelOutput,
+    PredictionBatch,
+    PredictionObserver,
+)
+from nba_mcp_deploy.serving.results import (
+    DeploymentInfo,
+    HealthReport,
+    HealthStatus,
+    PredictionResult,
+    RoutedBy,
+    VersionInfo,
+)
+from nba_mcp_deploy.serving.routing import make_split, sticky_point
+from nba_mcp_deploy.serving.shadow import ShadowRunner
+
+log = get_logger(__name__)
+
+
+class DeploymentStateSink(Protocol):
+    """Where each model's routing document is written after every control change."""
+
+    def save_deployment(self, model_id: str, document: dict[str, Any]) -> None: ...
+
+    def delete_deployment(self, model_id: str) -> None: ...
+
+
+class ModelServingManager:
+    """Serves several versions of several models; see the module docstring for the threading model."""
+
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        *,
+        loader: ModelLoader | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        observer: PredictionObserver | None = None,
+        state_sink: DeploymentStateSink | None = None,
+        operations: OperationMetrics | None = None,
+    ) -> None:
+        self._config = config
+        self._loader = loader
+        self._clock = clock or SystemClock()
+        self._rng = rng or random.Random(config.routing_seed)
+        self._observer = observer
+        self._state_sink = state_sink
+        self.operations = operations or OperationMetrics()
+        self._breaker_settings = BreakerSettings(
+            window_size=config.breaker_window_size,
+            minimum_calls=config.breaker_minimum_calls,
+            failure_rate_threshold=config.error_threshold,
+            open_wait_sec=config.breaker_open_wait_sec,
+            half_open_calls=config.breaker_half_open_calls,
+        )
+        self._thresholds = HealthThresholds(config.error_rate_threshold, config.latency_threshold_ms)
+        self._routes: dict[str, ModelRouting] = {}
+        self._loading: set[tuple[str, str]] = set()
+        self._control = threading.RLock()
+        self._shadow = ShadowRunner(config.shadow_queue_size)
+        self._request_prefix = f"{os.getpid():x}{random.getrandbits(24):06x}"
+        self._request_counter = itertools.count(1)
+
+    # -- deploying -------------------------------------------------------------------------
+
+    def deploy_model(
+        self,
+        model_id: str,
+        version: str,
+        model_instance: Any = None,
+        model_uri: str | None = None,
+        set_active: bool = True,
+        *,
+        feature_names: Sequence[str] | None = None,
+        warmup_input: npt.NDArray[np.float64] | None = None,
+    ) -> DeploymentInfo:
+        """Load, warm up and add a version; make it active if `set_active` (or if none is).
+
+        A version is only added once it has loaded and answered a warm-up call. If either
+        fails, nothing changes (the previous active version keeps serving) and the error says why.
+        """
+        validate_model_id(model_id)
+        validate_version(version)
+        if (model_instance is None) == (model_uri is None):
+            raise InvalidInputError(
+                "model_uri", model_uri, "give exactly one of model_uri and model_instance (Python API only)"
+            )
+        key = (model_id, version)
+        with self._control:
+            routing = self._routes.get(model_id)
+            if key in self._loading:
+                raise ConflictError(f"{model_id} {version} is already being deployed")
+            if routing is not None and version in routing.versions:
+                raise ConflictError(
+                    f"{model_id} {version} is already deployed "
+                    f"(from {routing.versions[version].model_uri or 'memory'}); deploy under a new version, or retire it first"
+                )
+            self._loading.add(key)
+        try:
+            with request_context(model_id=model_id, version=version):
+                started = time.perf_counter()
+                model = self._load(model_id, version, model_instance, model_uri, feature_names, warmup_input)
+                load_ms = (time.perf_counter() - started) * 1000
+                served = ServedVersion(
+                    model_id=model_id,
+                    version=version,
+                    model=model,
+                    model_uri=model_uri,
+                    deployed_at=self._clock.now(),
+                    load_ms=load_ms,
+                    breaker=CircuitBreaker(self._breaker_settings, self._clock),
+                    metrics=VersionMetrics(self._config.latency_window),
+                )
+                with self._control:
+                    routing = self._routes.get(model_id) or empty_routing(model_id)
+                    versions = {**routing.versions, version: served}
+                    routing = routing.with_changes(versions=versions)
+                    if set_active or routing.active is None:
+                        routing = _activate(routing, version)
+                    self._publish(routing)
+                log.info("deployed", extra={"load_ms": round(load_ms, 1), "active": routing.active})
+                return self._info(routing)
+        finally:
+            with self._control:
+                self._loading.discard(key)
+
+    def _load(
+        self,
+        model_id: str,
+        version: str,
+        model_instance: Any,
+        model_uri: str | None,
+        feature_names: Sequence[str] | None,
+        warmup_input: npt.NDArray[np.float64] | None,
+    ) -> LoadedModel:
+        current = self._routes.get(model_id)
+        keeps = (
+            f"; {model_id} {current.active} keeps serving" if current is not None and current.active is not None else ""
+        )
+        model: LoadedModel
+        if model_uri is not None:
+            if self._loader is None:
+                raise ModelLoadError(f"cannot load {model_uri!r}: this manager has no model loader{keeps}")
+            try:
+                model = self._loader.load(model_uri)
+            except (ModelLoadError, NotFoundError, PermissionDeniedError) as exc:
+                raise type(exc)(f"{exc}{keeps}") from exc
+        else:
+            model = EstimatorModel(model_instance, source="in-memory", feature_names=feature_names, warmup=warmup_input)
+        try:
+            if isinstance(model, EstimatorModel):
+                model.prepare()
+            output = model.infer(model.warmup_input())
+            _check_output(output, rows=len(model.warmup_input()))
+        except Exception as exc:
+            raise ModelLoadError(
+                f"{model_id} {version} loaded but failed its warm-up call: {type(exc).__name__}: {exc}{keeps}"
+            ) from exc
+        return model
+
+    # -- predicting ------------------------------------------------------------------------
+
+    def predict(
+        self,
+        model_id: str,
+        inputs: Any,
+        version: str | None = None,
+        request_key: str | None = None,
+    ) -> PredictionResult:
+        """Route, check the breaker, call the model, record, mirror to the shadow, observe."""
+        routing = self._routes.get(model_id)
+        if routing is None:
+            raise NotFoundError(f"model {model_id!r} is not deployed; deployed models: {sorted(self._routes)}")
+        served, routed_by = self._choose(routing, version, request_key)
+        request_id = f"{self._request_prefix}-{next(self._request_counter):x}"
+        config = self._config
+        features = to_feature_matrix(
+            inputs,
+            served.model.feature_names,
+            max_records=config.max_records_per_predict,
+            max_features=config.max_features_per_record,
+            allow_missing=served.model.accepts_missing,
+        )
+        failover_from: str | None = None
+        permit = served.breaker.try_acquire()
+        if permit is None:
+            served.metrics.record_rejected()
+            if routed_by is RoutedBy.PINNED:
+                raise CircuitOpenError(model_id, served.version, *self._retry_time(served))
+            original = served
+            for candidate in _failover_candidates(routing, served.version):
+                try:
+                    candidate_features = (
+                        features
+                        if candidate.model.feature_names == original.model.feature_names
+                        else to_feature_matrix(
+                            inputs,
+                            candidate.model.feature_names,
+                            max_records=config.max_records_per_predict,
+                            max_features=config.max_features_per_record,
+                            allow_missing=candidate.model.accepts_missing,
+                        )
+                    )
+                except InvalidInputError:
+                    continue
+                permit = candidate.breaker.try_acquire()
+                if permit is not None:
+                    served, features, failover_from = candidate, candidate_features, original.version
+                    break
+            if permit is None:
+                raise CircuitOpenError(model_id, original.version, *self._retry_time(original))
+        rows = len(features)
+        start = time.perf_counter()
+        try:
+            output = served.model.infer(features)
+            _check_output(output, rows)
+        except Exception as exc:
+            latency_ms = (time.perf_counter() - start) * 1000
+            served.breaker.record(permit, False)
+            served.metrics.record(latency_ms, failed=True, rows=rows)
+            message = f"{type(exc).__name__}: {exc}"
+            self._observe(served, request_id, [request_id], features, None, latency_ms, message)
+            with request_context(model_id=model_id, version=served.version, request_id=request_id):
+                log.warning("model call failed", extra={"error": message})
+            raise ModelExecutionError(f"{model_id} {served.version} failed on request {request_id}: {message}") from exc
+        latency_ms = (time.perf_counter() - start) * 1000
+        served.breaker.record(permit, True)
+        served.metrics.record(latency_ms, failed=False, rows=rows)
+        shadow = routing.shadow
+        if shadow is not None and shadow.version != served.version and self._rng.random() < shadow.fraction:
+            self._mirror(routing, served, features, output)
+        prediction_ids = [request_id] if rows == 1 else [f"{request_id}-{i}" for i in range(rows)]
+        self._observe(served, request_id, prediction_ids, features, output.predictions, latency_ms, None)
+        return PredictionResult(
+            model_id=model_id,
+            version=served.version,
+            request_id=request_id,
+            prediction_ids=prediction_ids,
+            predictions=output.predictions.tolist(),
+            probabilities=None if output.probabilities is None else output.probabilities.tolist(),
+            classes=None if output.classes is None else list(output.classes),
+            routed_by=routed_by,
+            ab_test=routing.split is not None and routed_by in (RoutedBy.AB_RANDOM, RoutedBy.AB_STICKY),
+            failover_from=failover_from,
+            failover_reason=None if failover_from is None else f"circuit breaker open for {failover_from}",
+            latency_ms=latency_ms,
+        )
+
+    def _choose(
+        self, routing: ModelRouting, version: str | None, request_key: str | None
+    ) -> tuple[ServedVersion, RoutedBy]:
+        if version is not None:
+            served = routing.versions.get(version)
+            if served is None:
+                raise NotFoundError(
+                    f"{routing.model_id} has no deployed version {version!r}; deployed: {routing.sorted_versions()}"
+                )
+            return served, RoutedBy.PINNED
+        split = routing.split
+        if split is not None:
+            if request_key is not None:
+                return routing.versions[split.pick(sticky_point(routing.model_id, request_key))], RoutedBy.AB_STICKY
+            return routing.versions[split.pick(self._rng.random())], RoutedBy.AB_RANDOM
+        if routing.active is None:
+            raise NotFoundError(f"{routing.model_id} has no active version; call set_active_version")
+        return routing.versions[routing.active], RoutedBy.ACTIVE
+
+    def _retry_time(self, served: ServedVersion) -> tuple[float, float]:
+        retry_in = served.breaker.retry_in()
+        return self._clock.now() + retry_in, retry_in
+
+    def _mirror(
+        self,
+        routing: ModelRouting,
+        live: ServedVersion,
+        features: npt.NDArray[np.float64],
+        output: ModelOutput,
+    ) -> None:
+        assert routing.shadow is not None
+        target = routing.versions.get(routing.shadow.version)
+        if target is None:
+            return
+        live_names = list(live.model.feature_names)
+        wanted = list(target.model.feature_names)
+        if wanted != live_names:
+            if not set(wanted) <= set(live_names):
+                target.shadow_stats.record(
+                    output,
+                    None,
+                    0.0,
+                    f"shadow needs features the live requests lack: {sorted(set(wanted) - set(live_names))}",
+                )
+                return
+            features = features[:, [live_names.index(name) for name in wanted]]
+        self._shadow.submit(target.model, target.shadow_stats, features, output)
+
+    def _observe(
+        self,
+        served: ServedVersion,
+        request_id: str,
+        prediction_ids: Sequence[str],
+        features: npt.NDArray[np.float64],
+        predictions: npt.NDArray[Any] | None,
+        latency_ms: float,
+        error: str | None,
+    ) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer.observe(
+                PredictionBatch(
+                    model_id=served.model_id,
+                    version=served.version,
+                    request_id=request_id,
+                    prediction_ids=prediction_ids,
+                    feature_names=served.model.feature_names,
+                    features=features,
+                    predictions=predictions,
+                    latency_ms=latency_ms,
+                    error=error,
+                    timestamp=self._clock.now(),
+                )
+            )
+        except Exception:  # an observer must never break serving
+            log.exception("prediction observer failed")
+
+    # -- traffic control -------------------------------------------------------------------
+
+    def set_active_version(self, model_id: str, version: str) -> DeploymentInfo:
+        """Send default traffic to `version` (blue-green switch); the old one stays for rollback."""
+        with self._control:
+            routing = self._routing(model_id)
+            self._require_deployed(routing, version)
+            routing = _activate(routing, version)
+            self._publish(routing)
+            return self._info(routing)
+
+    def retire_model(self, model_id: str, version: str) -> DeploymentInfo:
+        """Unload a version that no traffic depends on."""
+        with self._control:
+            routing = self._routing(model_id)
+            self._require_deployed(routing, version)
+            if len(routing.versions) == 1:
+                raise ConflictError(
+                    f"{version} is the only deployed version of {model_id}; deploy another before retiring it"
+                )
+            if version == routing.active:
+                others = [v for v in routing.sorted_versions() if v != version]
+                raise ConflictError(
+                    f"{version} is the active version of {model_id}; call set_active_version with one of {others} first"
+                )
+            if routing.split is not None and version in routing.split.versions:
+                raise ConflictError(f"{version} is part of the A/B test of {model_id}; clear or change the test first")
+            shadow = routing.shadow
+            versions = {k: v for k, v in routing.versions.items() if k != version}
+            routing = routing.with_changes(
+                versions=versions,
+                previous_active=tuple(v for v in routing.previous_active if v != version),
+                shadow=None if shadow is not None and shadow.version == version else shadow,
+            )
+            self._publish(routing)
+            return self._info(routing)
+
+    def setup_ab_test(
+        self, model_id: str, versions: Sequence[str], weights: Sequence[float], sticky: bool = False
+    ) -> DeploymentInfo:
+        """Split traffic by weight (canary = a small weight raised in steps); replaces any split."""
+        with self._control:
+            routing = self._routing(model_id)
+            split = make_split(versions, weights, sticky=sticky)
+            missing = [v for v in split.versions if v not in routing.versions]
+            if missing:
+                raise InvalidInputError(
+                    "versions",
+                    list(versions),
+                    f"not deployed: {missing}; deployed: {routing.sorted_versions()}",
+                )
+            routing = routing.with_changes(split=split)
+            self._publish(routing)
+            return self._info(routing)
+
+    def clear_ab_test(self, model_id: str) -> DeploymentInfo:
+        """Send all traffic back to the active version."""
+        with self._control:
+            routing = self._routing(model_id)
+            routing = routing.with_changes(split=None)
+            self._publish(routing)
+            return self._info(routing)
+
+    def setup_shadow(self, model_id: str, version: str, fraction: float = 1.0) -> DeploymentInfo:
+        """Mirror `fraction` of live requests to `version`; its answers are only compared, never returned."""
+        with self._control:
+            routing = self._routing(model_id)
+            self._require_deployed(routing, version)
+            if not isinstance(fraction, int | float) or isinstance(fraction, bool) or not 0 < fraction <= 1:
+                raise InvalidInputError("fraction", fraction, "must be a number in (0, 1]")
+            if version in routing.live_versions() and routing.split is None:
+                raise InvalidInputError(
+                    "version", version, f"it is the active version of {model_id}; shadow a standby version"
+                )
+            routing = routing.with_changes(shadow=ShadowConfig(version, float(fraction)))
+            self._publish(routing)
+            return self._info(routing)
+
+    def clear_shadow(self, model_id: str) -> DeploymentInfo:
+        with self._control:
+            routing = self._routing(model_id).with_changes(shadow=None)
+            self._publish(routing)
+            return self._info(routing)
+
+    def reset_circuit_breaker(self, model_id: str, version: str) -> DeploymentInfo:
+        """Close a version's breaker now (after the cause is fixed)."""
+        routing = self._routing(model_id)
+        self._require_deployed(routing, version)
+        routing.versions[version].breaker.reset()
+        return self._info(routing)
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def list_deployments(self) -> list[DeploymentInfo]:
+        return [self._info(self._routes[m]) for m in sorted(self._routes)]
+
+    def get_deployment(self, model_id: str) -> DeploymentInfo:
+        return self._info(self._routing(model_id))
+
+    def health_check(self, model_id: str | None = None) -> HealthReport:
+        """Status with reasons, readiness, breakers, counts, latency, A/B and shadow, per model."""
+        names = [model_id] if model_id is not None else sorted(self._routes)
+        routes = [self._routing(name) for name in names]
+        models = [model_health(r, self._thresholds) for r in routes]
+        reasons = [f"{m.model_id}: {reason}" for m in models for reason in m.reasons]
+        return HealthReport(
+            status=worst([m.status for m in models]) if models else HealthStatus.HEALTHY,
+            reasons=reasons if models else ["no models deployed"],
+            ready=all(m.ready for m in models),
+            checked_at=self._clock.now(),
+            models=models,
+            operations=self.operations.snapshot(),
+        )
+
+    def routing(self, model_id: str) -> ModelRouting:
+        """The current routing snapshot (read-only)."""
+        return self._routing(model_id)
+
+    def wait_for_shadow(self, timeout: float = 10.0) -> bool:
+        """Block until mirrored requests are processed (for tests and demos)."""
+        return self._shadow.wait_idle(timeout)
+
+    def close(self) -> None:
+        self._shadow.close()
+
+    # -- restoring after a restart ---------------------------------------------------------
+
+    def restore(self, documents: Mapping[str, dict[str, Any]]) -> list[str]:
+        """Redeploy saved routings (models from URIs only); returns one line per problem met."""
+        problems: list[str] = []
+        for model_id, document in sorted(documents.items()):
+            problems.extend(self._restore_one(model_id, document))
+        return problems
+
+    def _restore_one(self, model_id: str, document: dict[str, Any]) -> list[str]:
+        problems: list[str] = []
+        for entry in document.get("versions", []):
+            uri = entry.get("model_uri")
+            if uri is None:
+                problems.append(f"{model_id} {entry.get('version')}: deployed from memory, cannot be restored")
+                continue
+            try:
+                self.deploy_model(model_id, entry["version"], model_uri=uri, set_active=False)
+            except DeployError as exc:
+                problems.append(f"{model_id} {entry.get('version')}: {exc}")
+        with self._control:
+            routing = self._routes.get(model_id)
+            if routing is None:
+                return problems
+            active = document.get("active")
+            if active in routing.versions:
+                routing = routing.with_changes(active=active)
+            previous = tuple(v for v in document.get("previous_active", []) if v in routing.versions)
+            routing = routing.with_changes(previous_active=previous)
+            split = document.get("split")
+            if split and all(v in routing.versions for v in split["versions"]):
+                routing = routing.with_changes(
+                    split=make_split(split["versions"], split["weights"], sticky=split["sticky"])
+                )
+            elif split:
+                problems.append(f"{model_id}: A/B test not restored, a version of it did not load")
+            shadow = document.get("shadow")
+            if shadow and shadow["version"] in routing.versions:
+                routing = routing.with_changes(shadow=ShadowConfig(shadow["version"], shadow["fraction"]))
+            self._publish(routing)
+        return problems
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _routing(self, model_id: str) -> ModelRouting:
+        routing = self._routes.get(model_id)
+        if routing is None:
+            raise NotFoundError(f"model {model_id!r} is not deployed; deployed models: {sorted(self._routes)}")
+        return routing
+
+    @staticmethod
+    def _require_deployed(routing: ModelRouting, version: str) -> None:
+        if version not in routing.versions:
+            raise NotFoundError(
+                f"{routing.model_id} has no deployed version {version!r}; deployed: {routing.sorted_versions()}"
+            )
+
+    def _publish(self, routing: ModelRouting) -> None:
+        """Swap in the new snapshot and persist it (called with the control lock held)."""
+        self._routes[routing.model_id] = routing
+        if self._state_sink is not None:
+            self._state_sink.save_deployment(routing.model_id, routing.to_document())
+
+    def _info(self, routing: ModelRouting) -> DeploymentInfo:
+        versions = [
+            VersionInfo(
+                version=name,
+                role=routing.role_of(name).value,
+                weight=routing.weight_of(name),
+                model_uri=routing.versions[name].model_uri,
+                source=routing.versions[name].model.source,
+                deployed_at=routing.versions[name].deployed_at,
+                load_ms=routing.versions[name].load_ms,
+                feature_names=list(routing.versions[name].model.feature_names),
+                is_classifier=routing.versions[name].model.is_classifier,
+            )
+            for name in routing.sorted_versions()
+        ]
+        return DeploymentInfo(
+            model_id=routing.model_id,
+            active_version=routing.active,
+            versions=versions,
+            ab_test=split_info(routing),
+            shadow=shadow_info(routing),
+            previous_active=list(routing.previous_active),
+            restorable=all(v.model_uri is not None for v in routing.versions.values()),
+        )
+
+
+def _activate(routing: ModelRouting, version: str) -> ModelRouting:
+    if routing.active == version:
+        return routing
+    previous = routing.previous_active
+    if routing.active is not None:
+        previous = (routing.active, *(v for v in previous if v not in (routing.active, version)))
+    else:
+        previous = tuple(v for v in previous if v != version)
+    shadow = routing.shadow if routing.shadow is None or routing.shadow.version != version else None
+    return routing.with_changes(active=version, previous_active=previous, shadow=shadow)
+
+
+def _failover_candidates(routing: ModelRouting, refused: str) -> list[ServedVersion]:
+    """Healthy alternatives in order: other A/B variants by weight, the active one, earlier actives."""
+    order: list[str] = []
+    if routing.split is not None:
+        ranked = sorted(zip(routing.split.weights, routing.split.versions, strict=True), reverse=True)
+        order.extend(v for w, v in ranked if w > 0)
+    if routing.active is not None:
+        order.append(routing.active)
+    order.extend(routing.previous_active)
+    seen = {refused}
+    candidates = []
+    for name in order:
+        if name not in seen and name in routing.versions:
+            seen.add(name)
+            candidates.append(routing.versions[name])
+    return candidates
+
+
+def _check_output(output: ModelOutput, rows: int) -> None:
+    if len(output.predictions) != rows:
+        raise ValueError(f"the model returned {len(output.predictions)} predictions for {rows} rows")

@@ -1,0 +1,117 @@
+"""What the serving manager returns: plain frozen dataclasses, JSON-ready through `asdict`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from nba_mcp_deploy.operations import OperationStats
+from nba_mcp_deploy.serving.breaker import BreakerSnapshot
+from nba_mcp_deploy.serving.metrics import MetricsSnapshot
+from nba_mcp_deploy.serving.shadow import ShadowSnapshot
+
+
+class RoutedBy(StrEnum):
+    """Why this version served the request."""
+
+    ACTIVE = "active"
+    PINNED = "pinned"
+    AB_RANDOM = "ab_random"
+    AB_STICKY = "ab_sticky"
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    model_id: str
+    version: str
+    request_id: str
+    prediction_ids: Sequence[str]
+    predictions: list[Any]
+    probabilities: list[list[float]] | None
+    classes: list[Any] | None
+    routed_by: RoutedBy
+    ab_test: bool
+    failover_from: str | None
+    failover_reason: str | None
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    role: str
+    weight: float | None
+    model_uri: str | None
+    source: str
+    deployed_at: float
+    load_ms: float
+    feature_names: list[str]
+    is_classifier: bool
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    versions: list[str]
+    weights: list[float]
+    sticky: bool
+
+
+@dataclass(frozen=True)
+class ShadowInfo:
+    version: str
+    fraction: float
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """One model's deployment: its versions, which is active, the A/B split and the shadow."""
+
+    model_id: str
+    active_version: str | None
+    versions: list[VersionInfo]
+    ab_test: SplitInfo | None
+    shadow: ShadowInfo | None
+    previous_active: list[str]
+    restorable: bool
+
+
+class HealthStatus(StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclass(frozen=True)
+class VersionHealth:
+    version: str
+    role: str
+    weight: float | None
+    breaker: BreakerSnapshot
+    metrics: MetricsSnapshot
+    shadow: ShadowSnapshot | None
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    model_id: str
+    status: HealthStatus
+    reasons: list[str]
+    ready: bool
+    active_version: str | None
+    ab_test: SplitInfo | None
+    shadow: ShadowInfo | None
+    versions: list[VersionHealth]
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The whole server: worst status of its models, each model's detail, operation metrics."""
+
+    status: HealthStatus
+    reasons: list[str]
+    ready: bool
+    checked_at: float
+    models: list[ModelHealth]
+    operations: dict[str, OperationStats]
