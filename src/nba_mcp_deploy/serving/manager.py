@@ -137,7 +137,8 @@ class ModelServingManager:
             if routing is not None and version in routing.versions:
                 raise ConflictError(
                     f"{model_id} {version} is already deployed "
-                    f"(from {routing.versions[version].model_uri or 'memory'}); deploy under a new version, or retire it first"
+                    f"(from {routing.versions[version].model_uri or 'memory'}); "
+                    "deploy under a new version, or retire it first"
                 )
             self._loading.add(key)
         try:
