@@ -66,6 +66,12 @@ def nba(tmp_path_factory: pytest.TempPathFactory, raptor_csv: Path) -> NbaModels
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (marked `pytest.mark.anyio`) run on asyncio, like the server."""
+    return "asyncio"
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
 

@@ -303,7 +303,3 @@ def run_demo(workdir: Path | None, base_env: dict[str, str]) -> int:
         print(f"\ndemo failed: {failure}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(run_demo(None, dict(os.environ)))

@@ -1,0 +1,69 @@
+"""DeploymentConfig: defaults, the seed's environment variables, and clear errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from nba_mcp_deploy.config import ENVIRONMENT, DeploymentConfig
+from nba_mcp_deploy.errors import ConfigError
+
+
+def test_defaults_are_relative_to_the_working_directory(tmp_path: Path) -> None:
+    config = DeploymentConfig.from_env({}, tmp_path)
+    assert config.registry_dir == tmp_path / "model_registry"
+    assert config.model_roots == (tmp_path / "models",)
+    assert config.trusted_model_roots == (tmp_path / "models", tmp_path / "model_registry")
+    assert config.data_roots == (tmp_path / "data",)
+    assert not config.enable_mlflow
+    assert config.error_threshold == 0.1
+
+
+def test_the_seed_variables_are_read(tmp_path: Path) -> None:
+    env = {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
+        "MLFLOW_EXPERIMENT_NAME": "nba",
+        "MODEL_REGISTRY_DIR": "reg",
+        "ENABLE_MLFLOW_REGISTRY": "true",
+        "DRIFT_THRESHOLD": "0.2",
+        "ERROR_RATE_THRESHOLD": "0.01",
+        "LATENCY_THRESHOLD_MS": "250",
+        "NBA_MCP_MODEL_ROOTS": os.pathsep.join(["m1", "/abs/m2"]),
+        "NBA_MCP_BREAKER_OPEN_SEC": "5",
+        "NBA_MCP_LOG_LEVEL": "debug",
+    }
+    config = DeploymentConfig.from_env(env, tmp_path)
+    assert config.mlflow_tracking_uri == "http://127.0.0.1:5000"
+    assert config.enable_mlflow  # a tracking URI turns MLflow on unless told otherwise
+    assert config.mlflow_experiment_name == "nba"
+    assert config.registry_dir == tmp_path / "reg"
+    assert config.enable_mlflow_registry
+    assert (config.drift_threshold, config.error_rate_threshold, config.latency_threshold_ms) == (0.2, 0.01, 250)
+    assert config.model_roots == (tmp_path / "m1", Path("/abs/m2"))
+    assert config.breaker_open_wait_sec == 5
+    assert config.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"DRIFT_THRESHOLD": "high"}, "DRIFT_THRESHOLD"),
+        ({"ERROR_RATE_THRESHOLD": "1.5"}, "error_rate_threshold"),
+        ({"ENABLE_MLFLOW_REGISTRY": "maybe"}, "ENABLE_MLFLOW_REGISTRY"),
+        ({"NBA_MCP_BREAKER_WINDOW": "0"}, "breaker_window_size"),
+        ({"NBA_MCP_BREAKER_MIN_CALLS": "500"}, "breaker_minimum_calls"),
+        ({"NBA_MCP_LOG_LEVEL": "LOUD"}, "log_level"),
+        ({"NBA_MCP_ENABLE_MLFLOW": "1"}, "mlflow_tracking_uri"),
+        ({"NBA_MCP_MODELROOTS": "x"}, "unknown NBA_MCP_"),
+    ],
+)
+def test_bad_values_name_the_setting(tmp_path: Path, env: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigError, match=names):
+        DeploymentConfig.from_env(env, tmp_path)
+
+
+def test_every_variable_maps_to_a_real_field() -> None:
+    fields = set(DeploymentConfig.__dataclass_fields__)
+    assert {name for name, _ in ENVIRONMENT.values()} <= fields
