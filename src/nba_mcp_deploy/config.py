@@ -101,12 +101,11 @@ class DeploymentConfig:
             raise ConfigError(
                 "alert_webhook_url", self.alert_webhook_url, "must be an http:// or https:// URL"
             )
-        for name in (
-            "breaker_open_wait_sec",
-            "health_check_interval_sec",
-            "latency_threshold_ms",
-            "alert_cooldown_sec",
-        ):
+        if not isinstance(self.alert_cooldown_sec, int | float) or not self.alert_cooldown_sec >= 0:
+            raise ConfigError(
+                "alert_cooldown_sec", self.alert_cooldown_sec, "must be a number of seconds >= 0"
+            )
+        for name in ("breaker_open_wait_sec", "health_check_interval_sec", "latency_threshold_ms"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise ConfigError(name, value, "must be a number > 0")

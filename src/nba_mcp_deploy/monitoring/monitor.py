@@ -8,6 +8,7 @@ whole model or per version; a version without its own reference uses the model's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -375,9 +376,8 @@ class ModelMonitor:
                 raise ConflictError(f"{self.model_id}: no logged predictions to compare")
         else:
             values = np.asarray(current_predictions, dtype=np.float64).reshape(-1)
-        only_predictions = ReferenceData(
-            {PREDICTION: reference.predictions}, {}, reference.rows, reference.bins
-        )
+        named = dataclasses.replace(reference.predictions, name=PREDICTION)
+        only_predictions = ReferenceData({PREDICTION: named}, {}, reference.rows, reference.bins)
         report = detect_drift(
             only_predictions,
             {PREDICTION: values},
