@@ -51,23 +51,34 @@ def setup() -> dict[str, Any]:
     return setup() if python.exists() else {"ok": False, "reason": "venv has no python"}
 
 
-def frames(rows: int, features: int, shifted: int, seed: int) -> tuple[Any, Any]:
-    """Reference and current frames: standard normals, the first `shifted` columns moved by 0.2 sd."""
+def arrays(rows: int, features: int, shifted: int, seed: int) -> tuple[Any, Any]:
+    """Reference and current matrices: standard normals, the first `shifted` columns moved by 0.2 sd."""
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(seed)
-    names = [f"f{i:02d}" for i in range(features)]
     reference = rng.standard_normal((rows, features))
     current = rng.standard_normal((rows, features))
     current[:, :shifted] += 0.2
+    return reference, current
+
+
+def column_names(features: int) -> list[str]:
+    return [f"f{i:02d}" for i in range(features)]
+
+
+def frames(rows: int, features: int, shifted: int, seed: int) -> tuple[Any, Any]:
+    """The same matrices as DataFrames (what Evidently takes)."""
+    import pandas as pd
+
+    reference, current = arrays(rows, features, shifted, seed)
+    names = column_names(features)
     return pd.DataFrame(reference, columns=names), pd.DataFrame(current, columns=names)
 
 
 def run(rows: int, features: int, shifted: int, seed: int) -> dict[str, Any]:
-    import evidently
-    from evidently import Report
-    from evidently.presets import DataDriftPreset
+    import evidently  # type: ignore[import-not-found]
+    from evidently import Report  # type: ignore[import-not-found]
+    from evidently.presets import DataDriftPreset  # type: ignore[import-not-found]
 
     reference, current = frames(rows, features, shifted, seed)
     report = Report([DataDriftPreset(method="ks")])

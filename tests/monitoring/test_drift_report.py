@@ -120,3 +120,18 @@ def test_report_to_dict_is_plain_data() -> None:
     assert out["method"] == "js"
     assert out["results"][0]["method"] == "js"
     assert {"dataset_drift", "drifted_share", "drifted_features", "threshold"} <= set(out)
+
+
+def test_threaded_check_equals_the_inline_one_and_reports_progress() -> None:
+    ref, cur = _frames(6, shifted=3, features=8)
+    reference = prepare_reference(ref)
+    seen: list[tuple[int, int]] = []
+    threaded = detect_drift_many(
+        reference, cur, methods=["ks", "psi"], workers=3, progress=lambda d, t: seen.append((d, t))
+    )
+    inline = detect_drift_many(reference, cur, methods=["ks", "psi"])
+    for method in threaded:
+        assert threaded[method].results == inline[method].results
+    assert seen == [(i, 8) for i in range(1, 9)]
+    with pytest.raises(InvalidInputError, match="workers"):
+        detect_drift_many(reference, cur, methods=["ks"], workers=0)
