@@ -77,7 +77,7 @@ def frames(rows: int, features: int, shifted: int, seed: int) -> tuple[Any, Any]
 
 def run(rows: int, features: int, shifted: int, seed: int) -> dict[str, Any]:
     import evidently  # type: ignore[import-not-found]
-    from evidently import Report  # type: ignore[import-not-found]
+    from evidently import Report
     from evidently.presets import DataDriftPreset  # type: ignore[import-not-found]
 
     reference, current = frames(rows, features, shifted, seed)

@@ -283,8 +283,11 @@ class ModelMonitor:
         version: str | None = None,
         drift_share: float = 0.5,
         progress: Progress | None = None,
+        workers: int = 1,
     ) -> DriftReport:
         """Compare current inputs (given, or the logged ones in the window) with the reference.
+
+        `workers` > 1 checks features in threads (worth it for wide checks on large samples).
 
         Raises a FEATURE_DRIFT alert: WARNING when some features drift, CRITICAL on dataset drift.
         """
@@ -302,6 +305,7 @@ class ModelMonitor:
             drift_significance=self.config.drift_significance,
             current_rows=rows,
             progress=progress,
+            workers=workers,
         )
         self._feature_drift_alert(report, version)
         return report
