@@ -46,6 +46,16 @@ class DeploymentConfig:
     performance_threshold: float = 0.05
     error_rate_threshold: float = 0.05
     latency_threshold_ms: float = 100.0
+    # Significance level of the p-value drift tests (KS, chi-square); drift_threshold is the
+    # cut-off of the distance scores (PSI, KL, Jensen-Shannon, normed Wasserstein).
+    drift_significance: float = 0.05
+    # Monitoring: logged predictions kept per model, PSI/KL bins, alert cool-down, reference size.
+    monitor_window_size: int = 100_000
+    drift_bins: int = 10
+    alert_cooldown_sec: float = 300.0
+    max_reference_rows: int = 2_000_000
+    # Alerts are also POSTed here (JSON with a Slack-compatible `text`); None = off.
+    alert_webhook_url: str | None = None
     # Bounded memory and input sizes.
     latency_window: int = 2048
     max_records_per_predict: int = 10_000
@@ -58,7 +68,12 @@ class DeploymentConfig:
 
     def __post_init__(self) -> None:
         _check_fraction("error_threshold", self.error_threshold, allow_zero=False)
-        for name in ("drift_threshold", "performance_threshold", "error_rate_threshold"):
+        for name in (
+            "drift_threshold",
+            "performance_threshold",
+            "error_rate_threshold",
+            "drift_significance",
+        ):
             _check_fraction(name, getattr(self, name), allow_zero=True)
         for name in (
             "breaker_window_size",
@@ -68,10 +83,28 @@ class DeploymentConfig:
             "max_records_per_predict",
             "max_features_per_record",
             "shadow_queue_size",
+            "monitor_window_size",
+            "max_reference_rows",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(name, value, "must be a whole number >= 1")
+        if (
+            not isinstance(self.drift_bins, int)
+            or isinstance(self.drift_bins, bool)
+            or not 2 <= self.drift_bins <= 1000
+        ):
+            raise ConfigError("drift_bins", self.drift_bins, "must be a whole number from 2 to 1000")
+        if self.alert_webhook_url is not None and not self.alert_webhook_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigError(
+                "alert_webhook_url", self.alert_webhook_url, "must be an http:// or https:// URL"
+            )
+        if not isinstance(self.alert_cooldown_sec, int | float) or not self.alert_cooldown_sec >= 0:
+            raise ConfigError(
+                "alert_cooldown_sec", self.alert_cooldown_sec, "must be a number of seconds >= 0"
+            )
         for name in ("breaker_open_wait_sec", "health_check_interval_sec", "latency_threshold_ms"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
@@ -208,6 +241,12 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_SHADOW_QUEUE_SIZE": ("shadow_queue_size", _parse_int),
     "NBA_MCP_LOG_LEVEL": ("log_level", _parse_upper),
     "NBA_MCP_ROUTING_SEED": ("routing_seed", _parse_int),
+    "NBA_MCP_DRIFT_SIGNIFICANCE": ("drift_significance", _parse_float),
+    "NBA_MCP_MONITOR_WINDOW": ("monitor_window_size", _parse_int),
+    "NBA_MCP_DRIFT_BINS": ("drift_bins", _parse_int),
+    "NBA_MCP_ALERT_COOLDOWN_SEC": ("alert_cooldown_sec", _parse_float),
+    "NBA_MCP_MAX_REFERENCE_ROWS": ("max_reference_rows", _parse_int),
+    "NBA_MCP_ALERT_WEBHOOK_URL": ("alert_webhook_url", _parse_str),
 }
 
 # NBA_MCP_* variables read by the entry point itself rather than mapped onto a field.
