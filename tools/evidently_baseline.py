@@ -89,11 +89,7 @@ def run(rows: int, features: int, shifted: int, seed: int) -> dict[str, Any]:
     try:
         for metric in snapshot.dict().get("metrics", []):
             value = metric.get("value")
-            if (
-                isinstance(value, dict)
-                and "count" in value
-                and "DriftedColumnsCount" in str(metric.get("metric_id"))
-            ):
+            if isinstance(value, dict) and "count" in value and "DriftedColumnsCount" in str(metric.get("metric_id")):
                 drifted = value["count"]
     except Exception:  # the count is informative only
         drifted = None

@@ -95,16 +95,10 @@ class DeploymentConfig:
             or not 2 <= self.drift_bins <= 1000
         ):
             raise ConfigError("drift_bins", self.drift_bins, "must be a whole number from 2 to 1000")
-        if self.alert_webhook_url is not None and not self.alert_webhook_url.startswith(
-            ("http://", "https://")
-        ):
-            raise ConfigError(
-                "alert_webhook_url", self.alert_webhook_url, "must be an http:// or https:// URL"
-            )
+        if self.alert_webhook_url is not None and not self.alert_webhook_url.startswith(("http://", "https://")):
+            raise ConfigError("alert_webhook_url", self.alert_webhook_url, "must be an http:// or https:// URL")
         if not isinstance(self.alert_cooldown_sec, int | float) or not self.alert_cooldown_sec >= 0:
-            raise ConfigError(
-                "alert_cooldown_sec", self.alert_cooldown_sec, "must be a number of seconds >= 0"
-            )
+            raise ConfigError("alert_cooldown_sec", self.alert_cooldown_sec, "must be a number of seconds >= 0")
         for name in ("breaker_open_wait_sec", "health_check_interval_sec", "latency_threshold_ms"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
+from nba_mcp_deploy.monitoring.service import MonitoringService
+from nba_mcp_deploy.notify.webhook import notifier_from_config
 from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.serving.manager import ModelServingManager
 
@@ -23,10 +25,12 @@ class Services:
     config: DeploymentConfig
     clock: Clock
     operations: OperationMetrics
+    monitoring: MonitoringService
     manager: ModelServingManager
 
     def close(self) -> None:
         self.manager.close()
+        self.monitoring.close()
 
 
 def build_services(
@@ -43,5 +47,8 @@ def build_services(
         cache_dir=config.registry_dir / "model_cache",
         tracking_uri=config.mlflow_tracking_uri,
     )
-    manager = ModelServingManager(config, loader=loader, clock=clock, rng=rng, operations=operations)
-    return Services(config=config, clock=clock, operations=operations, manager=manager)
+    monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
+    manager = ModelServingManager(
+        config, loader=loader, clock=clock, rng=rng, observer=monitoring, operations=operations
+    )
+    return Services(config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager)

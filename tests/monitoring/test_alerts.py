@@ -21,9 +21,7 @@ def _monitor(**config: object) -> tuple[ModelMonitor, ManualClock]:
 
 def _log(monitor: ModelMonitor, n: int, *, errors: int = 0, latency: float = 10.0, prefix: str = "p") -> None:
     for i in range(n):
-        monitor.log_prediction(
-            f"{prefix}{i}", {"x": 1.0}, 1, latency_ms=latency, error="x" if i < errors else None
-        )
+        monitor.log_prediction(f"{prefix}{i}", {"x": 1.0}, 1, latency_ms=latency, error="x" if i < errors else None)
 
 
 def test_error_rate_warning_critical_cooldown_and_recovery() -> None:
@@ -77,12 +75,8 @@ def test_too_few_requests_raise_no_alert() -> None:
 def test_drift_alerts() -> None:
     monitor, _ = _monitor()
     rng = np.random.default_rng(0)
-    monitor.set_reference_data(
-        {"a": rng.normal(size=1000), "b": rng.normal(size=1000), "c": rng.normal(size=1000)}
-    )
-    monitor.detect_feature_drift(
-        {"a": rng.normal(1, 1, 500), "b": rng.normal(size=500), "c": rng.normal(size=500)}
-    )
+    monitor.set_reference_data({"a": rng.normal(size=1000), "b": rng.normal(size=1000), "c": rng.normal(size=1000)})
+    monitor.detect_feature_drift({"a": rng.normal(1, 1, 500), "b": rng.normal(size=500), "c": rng.normal(size=500)})
     [warning] = monitor.get_alerts()
     assert warning.kind is AlertKind.FEATURE_DRIFT
     assert warning.severity is AlertSeverity.WARNING

@@ -47,12 +47,8 @@ def test_psi_kl_js_match_direct_numpy(seed: int, bins: int) -> None:
     expected_kl = np.sum(ref_shares * np.log(ref_shares / cur_shares))
     expected_js = distance.jensenshannon(ref_shares, cur_shares)
     assert psi(prepared, sample, threshold=0.1).score == pytest.approx(expected_psi, rel=1e-12, abs=1e-15)
-    assert kl_divergence(prepared, sample, threshold=0.1).score == pytest.approx(
-        expected_kl, rel=1e-12, abs=1e-15
-    )
-    assert jensen_shannon(prepared, sample, threshold=0.1).score == pytest.approx(
-        expected_js, rel=1e-9, abs=1e-12
-    )
+    assert kl_divergence(prepared, sample, threshold=0.1).score == pytest.approx(expected_kl, rel=1e-12, abs=1e-15)
+    assert jensen_shannon(prepared, sample, threshold=0.1).score == pytest.approx(expected_js, rel=1e-9, abs=1e-12)
     assert psi(prepared, sample, threshold=0.1).bins == ref_shares.shape[0]
 
 
@@ -112,9 +108,7 @@ def test_chi_square_matches_direct_contingency_statistic(seed: int) -> None:
     current = rng.choice(labels, size=300, p=[0.4, 0.3, 0.2, 0.1] if seed % 2 else [0.5, 0.3, 0.2, 0.0])
     stat = chi_square(prepare_categorical(reference, "region"), current, threshold=0.05)
     categories = sorted(set(reference) | set(current))
-    table = np.array(
-        [[np.sum(reference == c) for c in categories], [np.sum(current == c) for c in categories]]
-    )
+    table = np.array([[np.sum(reference == c) for c in categories], [np.sum(current == c) for c in categories]])
     expected = stats.chi2_contingency(table, correction=False)
     assert stat.score == pytest.approx(expected.statistic, rel=1e-10)
     assert stat.p_value == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-15)

@@ -18,9 +18,7 @@ def test_benjamini_hochberg_matches_scipy(seed: int) -> None:
     rng = np.random.default_rng(seed)
     p = np.concatenate((rng.uniform(size=15), rng.uniform(0, 1e-3, size=5)))
     p[::7] = p[0]  # ties
-    assert benjamini_hochberg(p.tolist()) == pytest.approx(
-        stats.false_discovery_control(p).tolist(), rel=1e-12
-    )
+    assert benjamini_hochberg(p.tolist()) == pytest.approx(stats.false_discovery_control(p).tolist(), rel=1e-12)
 
 
 def test_bonferroni_is_min_one_p_times_m() -> None:
@@ -49,9 +47,7 @@ def test_correction_adjusts_p_values_and_verdict() -> None:
     assert corrected.drifted_share == pytest.approx(0.3)
     assert not corrected.dataset_drift
     bh = detect_drift(reference, cur, method="ks", correction="bh")
-    assert [r.adjusted_p_value for r in bh.results] == pytest.approx(
-        stats.false_discovery_control(raw).tolist()
-    )
+    assert [r.adjusted_p_value for r in bh.results] == pytest.approx(stats.false_discovery_control(raw).tolist())
     with pytest.raises(InvalidInputError, match="p-value methods"):
         detect_drift(reference, cur, method="psi", correction="bonferroni")
 
@@ -63,8 +59,7 @@ def test_dataset_drift_when_share_reached() -> None:
     assert report.drifted_share >= 0.5
     assert report.ranked()[0].is_drift
     assert (
-        detect_drift(prepare_reference(ref), cur, method="psi", threshold=0.05, drift_share=0.9).dataset_drift
-        is False
+        detect_drift(prepare_reference(ref), cur, method="psi", threshold=0.05, drift_share=0.9).dataset_drift is False
     )
 
 
@@ -79,9 +74,7 @@ def test_many_methods_share_one_pass_and_agree_with_single_runs() -> None:
 
 def test_missing_feature_nan_share_and_empty_column() -> None:
     rng = np.random.default_rng(4)
-    reference = prepare_reference(
-        {"a": rng.normal(size=300), "b": rng.normal(size=300), "c": rng.normal(size=300)}
-    )
+    reference = prepare_reference({"a": rng.normal(size=300), "b": rng.normal(size=300), "c": rng.normal(size=300)})
     a = rng.normal(size=100)
     a[:25] = np.nan
     report = detect_drift(reference, {"a": a, "b": np.full(50, np.nan)}, method="ks")

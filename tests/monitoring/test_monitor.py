@@ -186,9 +186,7 @@ def test_many_threads_logging_counts_are_exact(tmp_path: Path) -> None:
             if i % 4 == 0:
                 monitor.observe(_batch(3, t * 1_000_000 + i))
             else:
-                monitor.log_prediction(
-                    f"t{t}-{i}", {"elo_diff": float(i), "rest_days": 1.0}, 0.5, latency_ms=1.0
-                )
+                monitor.log_prediction(f"t{t}-{i}", {"elo_diff": float(i), "rest_days": 1.0}, 0.5, latency_ms=1.0)
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
     for w in workers:

@@ -55,9 +55,7 @@ def test_drift_png_shows_the_most_drifted_features() -> None:
     service = MonitoringService(clock=ManualClock())
     monitor = service.monitor("m")
     rng = np.random.default_rng(0)
-    monitor.set_reference_data(
-        {"a": rng.normal(size=800), "b": rng.normal(size=800), "team": ["x", "y"] * 400}
-    )
+    monitor.set_reference_data({"a": rng.normal(size=800), "b": rng.normal(size=800), "team": ["x", "y"] * 400})
     current = {"a": rng.normal(1, 1, 400), "b": rng.normal(size=400), "team": ["x"] * 300 + ["y"] * 100}
     report = monitor.detect_feature_drift(current, features=["a", "b"])
     png = monitor.plot_feature_drift(report, current, top=2)

@@ -72,8 +72,7 @@ def drift_rows(rows: int, repeats: int) -> tuple[list[BenchRow], float, float]:
     reports, scipy_results = candidate(), baseline()
     ks = reports[DriftMethod.KS_TEST]
     equal = all(
-        abs((r.p_value or 0.0) - float(s.pvalue)) <= 1e-9
-        and abs((r.score or 0.0) - float(s.statistic)) <= 1e-12
+        abs((r.p_value or 0.0) - float(s.pvalue)) <= 1e-9 and abs((r.score or 0.0) - float(s.statistic)) <= 1e-12
         for r, s in zip(ks.results, scipy_results, strict=True)
     )
     mine, base, parallel = statistics.median(ours), statistics.median(theirs), statistics.median(threaded)
@@ -168,9 +167,7 @@ def log_prediction_row(calls: int) -> BenchRow:
     monitor = ModelMonitor("bench", config=DeploymentConfig(monitor_window_size=100_000), clock=SystemClock())
     rng = np.random.default_rng(SEED)
     names = column_names(FEATURES)
-    records = [
-        dict(zip(names, values, strict=True)) for values in rng.standard_normal((1000, FEATURES)).tolist()
-    ]
+    records = [dict(zip(names, values, strict=True)) for values in rng.standard_normal((1000, FEATURES)).tolist()]
     ids = [f"p{i}" for i in range(calls)]
     log = monitor.log_prediction
     best = 0.0

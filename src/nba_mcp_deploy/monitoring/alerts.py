@@ -88,6 +88,10 @@ class AlertNotifier(Protocol):
 
     def notify(self, alert: Alert) -> None: ...
 
+    def close(self) -> None:
+        """Stop background delivery (queued alerts get a last chance)."""
+        ...
+
 
 ConditionKey = tuple[str, str | None, AlertKind, str]
 

@@ -176,9 +176,7 @@ def compare_numeric(
     """One numeric feature under one method, from a current sample prepared once per feature."""
     name = reference.name
     if reference.size == 0:
-        return _no_score(
-            name, method, threshold, 0, current.size, current.missing, "the reference has no finite value"
-        )
+        return _no_score(name, method, threshold, 0, current.size, current.missing, "the reference has no finite value")
     if current.size == 0:
         note = "the current data has no finite value"
         return _no_score(name, method, threshold, reference.size, 0, current.missing, note)
@@ -186,9 +184,7 @@ def compare_numeric(
     return _from_statistic(name, stat, reference.size, current.size, current.missing)
 
 
-def _from_statistic(
-    name: str, stat: DriftStatistic, ref_size: int, size: int, missing: int
-) -> FeatureDriftResult:
+def _from_statistic(name: str, stat: DriftStatistic, ref_size: int, size: int, missing: int) -> FeatureDriftResult:
     total = size + missing
     return FeatureDriftResult(
         feature=name,
@@ -293,24 +289,18 @@ def detect_drift_many(
         )
     given = thresholds or {}
     limits = {
-        m: resolve_threshold(
-            m, given.get(m), drift_threshold=drift_threshold, drift_significance=drift_significance
-        )
+        m: resolve_threshold(m, given.get(m), drift_threshold=drift_threshold, drift_significance=drift_significance)
         for m in chosen
     }
     names = _feature_names(reference, features)
     for name in names:
         if name in current and name not in reference.numeric and any(m.numeric_only for m in chosen):
-            raise InvalidInputError(
-                "method", methods, f"feature {name!r} is categorical: use chi_square for it"
-            )
+            raise InvalidInputError("method", methods, f"feature {name!r} is categorical: use chi_square for it")
 
     def one_feature(name: str) -> list[FeatureDriftResult]:
         if name not in current:
             ref_size = reference.numeric[name].size if name in reference.numeric else 0
-            return [
-                _no_score(name, m, limits[m], ref_size, 0, 0, "missing from the current data") for m in chosen
-            ]
+            return [_no_score(name, m, limits[m], ref_size, 0, 0, "missing from the current data") for m in chosen]
         sample: CurrentSample | None = None
         out = []
         for m in chosen:
@@ -335,9 +325,7 @@ def detect_drift_many(
     reports: dict[DriftMethod, DriftReport] = {}
     for m in chosen:
         method_fix = fix if m.uses_p_value else Correction.NONE
-        final = (
-            _corrected(results[m], method_fix, limits[m]) if method_fix is not Correction.NONE else results[m]
-        )
+        final = _corrected(results[m], method_fix, limits[m]) if method_fix is not Correction.NONE else results[m]
         reports[m] = DriftReport(
             method=m,
             threshold=limits[m],
@@ -376,9 +364,7 @@ def _feature_names(reference: ReferenceData, features: Sequence[str] | None) -> 
     return names
 
 
-def _corrected(
-    results: list[FeatureDriftResult], correction: Correction, threshold: float
-) -> list[FeatureDriftResult]:
+def _corrected(results: list[FeatureDriftResult], correction: Correction, threshold: float) -> list[FeatureDriftResult]:
     tested = [i for i, r in enumerate(results) if r.p_value is not None]
     adjusted = adjust([results[i].p_value or 0.0 for i in tested], correction)
     out = list(results)

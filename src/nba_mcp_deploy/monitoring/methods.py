@@ -52,6 +52,11 @@ class DriftMethod(enum.StrEnum):
         """The threshold used when the caller gives none (see the module table)."""
         return drift_significance if self.uses_p_value else drift_threshold
 
+    @property
+    def reading(self) -> str:
+        """How an agent should read this method's scores."""
+        return _READINGS[self]
+
     def is_drift(self, score: float, p_value: float | None, threshold: float) -> bool:
         """The method's decision rule."""
         if self.uses_p_value:
@@ -98,3 +103,19 @@ def psi_reading(score: float) -> str:
     if score <= PSI_SIGNIFICANT_ABOVE:
         return "moderate"
     return "significant"
+
+
+_READINGS = {
+    DriftMethod.KS_TEST: "KS: score is the largest gap between the two CDFs (0-1); drift when the p-value is "
+    "below the threshold (a significance level)",
+    DriftMethod.PSI: f"PSI: < {PSI_STABLE_BELOW} stable, {PSI_STABLE_BELOW}-{PSI_SIGNIFICANT_ABOVE} moderate shift, "
+    f"> {PSI_SIGNIFICANT_ABOVE} significant shift; drift when score >= threshold",
+    DriftMethod.KL_DIVERGENCE: "KL divergence of current from reference bins (nats, 0 = identical); drift when "
+    "score >= threshold",
+    DriftMethod.JENSEN_SHANNON: "Jensen-Shannon distance (0 = identical, at most sqrt(ln 2) = 0.83); drift when "
+    "score >= threshold",
+    DriftMethod.WASSERSTEIN: "Wasserstein distance in reference standard deviations (0.1 = a tenth of a sd); "
+    "drift when score >= threshold",
+    DriftMethod.CHI_SQUARE: "chi-square test of category frequencies; drift when the p-value is below the "
+    "threshold (a significance level)",
+}

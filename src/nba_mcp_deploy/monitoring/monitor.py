@@ -118,9 +118,7 @@ class ModelMonitor:
         if not columns:
             raise InvalidInputError("reference data", data, "must have at least one column")
         if prediction_column is not None and prediction_column not in columns:
-            raise InvalidInputError(
-                "prediction_column", prediction_column, f"not a column; columns: {list(columns)}"
-            )
+            raise InvalidInputError("prediction_column", prediction_column, f"not a column; columns: {list(columns)}")
         chosen = prediction_column or (PREDICTION if PREDICTION in columns else None)
         reference = prepare_reference(columns, bins=bins or self.config.drift_bins, prediction_column=chosen)
         if reference.rows == 0:
@@ -140,9 +138,7 @@ class ModelMonitor:
             missing_share=shares,
         )
 
-    def set_reference_predictions(
-        self, predictions: Sequence[float] | Any, *, version: str | None = None
-    ) -> None:
+    def set_reference_predictions(self, predictions: Sequence[float] | Any, *, version: str | None = None) -> None:
         """Reference outputs for `detect_prediction_drift` (kept beside the feature reference)."""
         with self._lock:
             current = self._references.get(version)
@@ -160,8 +156,7 @@ class ModelMonitor:
         if found is None:
             where = f"{self.model_id} {version}" if version else self.model_id
             raise ConflictError(
-                f"{where} has no reference data: call set_reference_data with the training or "
-                "validation data first"
+                f"{where} has no reference data: call set_reference_data with the training or validation data first"
             )
         return found
 
@@ -213,9 +208,7 @@ class ModelMonitor:
         except Exception:
             self.observe_failures += 1
             if self.observe_failures in (1, 10, 100) or self.observe_failures % 1000 == 0:
-                _log.warning(
-                    "monitor could not record a batch", exc_info=True, extra={"model_id": self.model_id}
-                )
+                _log.warning("monitor could not record a batch", exc_info=True, extra={"model_id": self.model_id})
 
     def log_actuals(self, actuals: Mapping[str, Any]) -> ActualsResult:
         """Attach outcomes (e.g. once the game ends) to logged predictions by prediction id."""
@@ -240,11 +233,7 @@ class ModelMonitor:
     def _since(self, window_hours: float | None) -> float | None:
         if window_hours is None:
             return None
-        if (
-            isinstance(window_hours, bool)
-            or not isinstance(window_hours, int | float)
-            or not window_hours > 0
-        ):
+        if isinstance(window_hours, bool) or not isinstance(window_hours, int | float) or not window_hours > 0:
             raise InvalidInputError("window_hours", window_hours, "must be a number of hours > 0")
         return self._clock.now() - float(window_hours) * SECONDS_PER_HOUR
 
@@ -266,8 +255,7 @@ class ModelMonitor:
         if view.rows == 0:
             window = f" in the last {window_hours} hours" if window_hours else ""
             raise ConflictError(
-                f"{self.model_id}: no logged predictions{window} to compare; serve some requests "
-                "or pass current data"
+                f"{self.model_id}: no logged predictions{window} to compare; serve some requests or pass current data"
             )
         return dict(view.features), view.rows
 
@@ -412,9 +400,7 @@ class ModelMonitor:
             kind=AlertKind.PREDICTION_DRIFT,
             severity=AlertSeverity.CRITICAL if strong else AlertSeverity.WARNING,
             subject=subject,
-            message=(
-                f"the distribution of predictions drifted ({subject}, {detail}, threshold {result.threshold})"
-            ),
+            message=(f"the distribution of predictions drifted ({subject}, {detail}, threshold {result.threshold})"),
             value=result.score,
             threshold=result.threshold,
         )
@@ -516,9 +502,7 @@ class ModelMonitor:
 
     # ---- alerts ---------------------------------------------------------------------------
 
-    def get_alerts(
-        self, severity: AlertSeverity | str | None = None, since: float | None = None
-    ) -> list[Alert]:
+    def get_alerts(self, severity: AlertSeverity | str | None = None, since: float | None = None) -> list[Alert]:
         """This model's alerts, newest first; `severity` keeps that level and above."""
         return self._alerts.list(model_id=self.model_id, severity=severity, since=since)
 

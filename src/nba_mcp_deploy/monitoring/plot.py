@@ -42,9 +42,7 @@ def _numeric_panel(ax: Any, reference: ReferenceData, name: str, values: Any) ->
     edges = np.linspace(low, high, HIST_BINS + 1)
     ax.hist(ref, bins=edges, density=True, alpha=0.5, label=f"reference (n={ref.shape[0]})", color="tab:blue")
     if cur.shape[0]:
-        ax.hist(
-            cur, bins=edges, density=True, alpha=0.5, label=f"current (n={cur.shape[0]})", color="tab:orange"
-        )
+        ax.hist(cur, bins=edges, density=True, alpha=0.5, label=f"current (n={cur.shape[0]})", color="tab:orange")
     ax.legend(fontsize=7)
 
 
@@ -92,9 +90,7 @@ def render_drift_png(
     for i, result in enumerate(chosen):
         ax = figure.add_subplot(rows, columns, i + 1)
         values = current[result.feature]
-        categorical = (
-            result.feature not in reference.numeric or as_float_array(values, result.feature) is None
-        )
+        categorical = result.feature not in reference.numeric or as_float_array(values, result.feature) is None
         if categorical or report.method.value == "chi_square":
             _categorical_panel(ax, reference, result.feature, values)
         else:

@@ -35,9 +35,8 @@ class MonitoringService:
     ) -> None:
         self.config = config or DeploymentConfig()
         self._clock = clock or SystemClock()
-        self.alerts = AlertBook(
-            cooldown_sec=self.config.alert_cooldown_sec, clock=self._clock, notifier=notifier
-        )
+        self._notifier = notifier
+        self.alerts = AlertBook(cooldown_sec=self.config.alert_cooldown_sec, clock=self._clock, notifier=notifier)
         self._lock = threading.Lock()
         self._monitors: dict[str, ModelMonitor] = {}
         self.observe_failures = 0
@@ -82,6 +81,11 @@ class MonitoringService:
             self.observe_failures += 1
             if self.observe_failures in (1, 10, 100) or self.observe_failures % 1000 == 0:
                 _log.warning("could not dispatch a batch to its monitor", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the alert notifier's background delivery, if there is one."""
+        if self._notifier is not None:
+            self._notifier.close()
 
     def get_alerts(
         self,

@@ -138,9 +138,7 @@ def kl_divergence(reference: NumericReference, current: CurrentSample, *, thresh
     return _decide(DriftMethod.KL_DIVERGENCE, score, None, threshold, bins=int(ref.shape[0]))
 
 
-def jensen_shannon(
-    reference: NumericReference, current: CurrentSample, *, threshold: float
-) -> DriftStatistic:
+def jensen_shannon(reference: NumericReference, current: CurrentSample, *, threshold: float) -> DriftStatistic:
     """Jensen-Shannon distance (square root of the JS divergence, nats) over reference-quantile bins.
 
     The floored shares are renormalised first (a distance between distributions needs them),
@@ -178,9 +176,7 @@ def wasserstein_distance(reference: NumericReference, current: FloatArray) -> fl
     return float(np.sum(np.abs(cdf_ref - cdf_cur) * np.diff(merged)))
 
 
-def wasserstein_normed(
-    reference: NumericReference, current: CurrentSample, *, threshold: float
-) -> DriftStatistic:
+def wasserstein_normed(reference: NumericReference, current: CurrentSample, *, threshold: float) -> DriftStatistic:
     """W1(reference, current) / std(reference): the shift in reference standard deviations.
 
     A constant reference has no spread to scale by: the raw distance is reported with a note.

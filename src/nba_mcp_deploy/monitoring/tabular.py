@@ -60,9 +60,7 @@ def _from_records(records: Sequence[Mapping[str, Any]], max_rows: int, field: st
     names: dict[str, None] = {}
     for i, record in enumerate(records):
         if not isinstance(record, Mapping):
-            raise InvalidInputError(
-                f"{field}[{i}]", record, "each record must be an object of feature: value"
-            )
+            raise InvalidInputError(f"{field}[{i}]", record, "each record must be an object of feature: value")
         names.update(dict.fromkeys(str(k) for k in record))
     return {name: _column([record.get(name) for record in records]) for name in names}
 

@@ -152,9 +152,7 @@ class WebhookNotifier:
         thread.join(timeout_sec)
 
 
-def notifier_from_config(
-    config: DeploymentConfig, *, rng: np.random.Generator | None = None
-) -> WebhookNotifier | None:
+def notifier_from_config(config: DeploymentConfig, *, rng: np.random.Generator | None = None) -> WebhookNotifier | None:
     """The webhook notifier if `alert_webhook_url` is set, else None (alerts stay in memory)."""
     if config.alert_webhook_url is None:
         return None

@@ -1,15 +1,17 @@
 """The one place where our errors become MCP `ToolError`s (the seed's `handle_errors`).
 
-Every tool runs inside `tool_boundary`: it attaches the tool, model and version to the log
+Every tool runs inside `ToolBoundary`: it attaches the tool, model and version to the log
 context, times the call into the operation metrics, turns a `DeployError` into a `ToolError`
 whose text the agent can act on, and turns anything unexpected into a `ToolError` too (logged
 with its traceback) instead of the SDK's bare "Error executing tool".
 """
 
 import functools
+import inspect
 import time
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -63,36 +65,48 @@ def to_tool_error(error: Exception, tool: str) -> ToolError:
 
 
 class ToolBoundary:
-    """Wraps synchronous tools: log context, operation metrics, error translation."""
+    """Wraps tools (sync or async): log context, operation metrics, error translation."""
 
     def __init__(self, operations: OperationMetrics) -> None:
         self._operations = operations
 
+    @contextmanager
+    def guard(self, name: str, arguments: dict[str, Any]) -> Iterator[None]:
+        """The boundary itself, for one call of tool `name`."""
+        model_id = arguments.get("model_id")
+        version = arguments.get("version")
+        start = time.perf_counter()
+        with request_context(
+            tool=name,
+            model_id=model_id if isinstance(model_id, str) else None,
+            version=version if isinstance(version, str) else None,
+        ):
+            try:
+                yield
+            except Exception as exc:
+                elapsed = (time.perf_counter() - start) * 1000
+                self._operations.record(name, elapsed, f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, DeployError):
+                    log.info("tool refused", extra={"error": str(exc), "kind": type(exc).__name__})
+                else:
+                    log.exception("tool crashed")
+                raise to_tool_error(exc, name) from exc
+            self._operations.record(name, (time.perf_counter() - start) * 1000)
+
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         name = fn.__name__
-        operations = self._operations
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+                with self.guard(name, kwargs):
+                    return await fn(*args, **kwargs)
+
+            return cast(Callable[P, R], async_wrapper)
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            model_id = kwargs.get("model_id")
-            version = kwargs.get("version")
-            start = time.perf_counter()
-            with request_context(
-                tool=name,
-                model_id=model_id if isinstance(model_id, str) else None,
-                version=version if isinstance(version, str) else None,
-            ):
-                try:
-                    result = fn(*args, **kwargs)
-                except Exception as exc:
-                    elapsed = (time.perf_counter() - start) * 1000
-                    operations.record(name, elapsed, f"{type(exc).__name__}: {exc}")
-                    if isinstance(exc, DeployError):
-                        log.info("tool refused", extra={"error": str(exc), "kind": type(exc).__name__})
-                    else:
-                        log.exception("tool crashed")
-                    raise to_tool_error(exc, name) from exc
-                operations.record(name, (time.perf_counter() - start) * 1000)
-                return result
+            with self.guard(name, kwargs):
+                return fn(*args, **kwargs)
 
         return wrapper

@@ -147,3 +147,99 @@ class HealthOut(_Out):
     checked_at: float
     models: list[ModelHealthOut]
     operations: dict[str, OperationOut]
+
+
+class ReferenceOut(_Out):
+    """What the reference data now holds for later drift checks."""
+
+    model_id: str
+    version: str | None = Field(description="the version this reference is for; null = the whole model")
+    rows: int
+    numeric_features: list[str]
+    categorical_features: list[str]
+    has_predictions: bool = Field(description="a prediction column was included, enabling prediction drift")
+    bins: int = Field(description="reference-quantile bins used by PSI, KL and Jensen-Shannon")
+    missing_share: dict[str, float]
+
+
+class FeatureDriftOut(_Out):
+    feature: str
+    method: str
+    score: float | None = Field(description="the statistic (KS D, PSI, KL, JS, normed Wasserstein, chi2)")
+    p_value: float | None = Field(description="for KS and chi-square")
+    adjusted_p_value: float | None = Field(description="after the multiple-testing correction")
+    threshold: float
+    is_drift: bool
+    reference_size: int
+    current_size: int
+    current_missing: int
+    missing_share: float
+    bins: int | None
+    note: str | None
+
+
+class DriftOut(_Out):
+    """Per-feature drift and the dataset-level verdict."""
+
+    model_id: str
+    version: str | None
+    kind: str = Field(description="features | predictions")
+    method: str
+    threshold: float
+    correction: str
+    dataset_drift: bool = Field(description="the share of drifted features reached drift_share")
+    drifted_share: float
+    drift_share: float
+    drifted_features: list[str]
+    missing_features: list[str] = Field(description="reference features absent from the current data")
+    reference_rows: int
+    current_rows: int
+    results: list[FeatureDriftOut]
+    reading: str | None = Field(description="how to read the scores of this method")
+
+
+class ActualsOut(_Out):
+    model_id: str
+    matched: int = Field(description="outcomes attached to logged predictions")
+    unknown_ids: list[str] = Field(description="prediction ids not (or no longer) in the log window")
+
+
+class PerformanceOut(_Out):
+    """Quality on predictions with outcomes, error rate and latency over the window."""
+
+    model_id: str
+    version: str | None
+    window_hours: float | None
+    count: int = Field(description="predicted rows in the window")
+    requests: int
+    with_actuals: int
+    task: str | None = Field(description="classification | regression")
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    auc: float | None
+    mae: float | None
+    rmse: float | None
+    errors: int
+    error_rate: float | None
+    latency_mean_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+
+
+class AlertOut(_Out):
+    alert_id: str
+    model_id: str
+    version: str | None
+    kind: str = Field(description="feature_drift | prediction_drift | error_rate | latency | accuracy_drop")
+    severity: str = Field(description="info | warning | critical")
+    subject: str
+    message: str
+    value: float | None
+    threshold: float | None
+    timestamp: float
+
+
+class AlertsOut(_Out):
+    alerts: list[AlertOut] = Field(description="newest first")

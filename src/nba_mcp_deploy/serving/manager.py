@@ -275,7 +275,7 @@ class ModelServingManager:
         if shadow is not None and shadow.version != served.version and self._rng.random() < shadow.fraction:
             self._mirror(routing, served, features, output)
         prediction_ids = [request_id] if rows == 1 else [f"{request_id}-{i}" for i in range(rows)]
-        self._observe(served, request_id, prediction_ids, features, output.predictions, latency_ms, None)
+        self._observe(served, request_id, prediction_ids, features, _observed_values(output), latency_ms, None)
         return PredictionResult(
             model_id=model_id,
             version=served.version,
@@ -611,6 +611,15 @@ def _failover_candidates(routing: ModelRouting, refused: str) -> list[ServedVers
             seen.add(name)
             candidates.append(routing.versions[name])
     return candidates
+
+
+def _observed_values(output: ModelOutput) -> npt.NDArray[Any]:
+    """What observers record per row: P(larger class) for a binary classifier (so AUC and score
+    drift can be computed), the predictions otherwise."""
+    probabilities = output.probabilities
+    if probabilities is not None and probabilities.ndim == 2 and probabilities.shape[1] == 2:
+        return probabilities[:, 1]
+    return output.predictions
 
 
 def _check_output(output: ModelOutput, rows: int) -> None:

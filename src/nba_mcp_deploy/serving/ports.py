@@ -10,12 +10,15 @@ import numpy as np
 import numpy.typing as npt
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PredictionBatch:
     """What one served request looked like, handed to observers after the answer is computed.
 
+    `predictions` holds one value per row: the probability of the larger class for a binary
+    classifier, the model's predictions otherwise (None when the call failed).
     `features` is the request's validated input as a float matrix (rows x features) in the
     order of `feature_names`; it is the same array the model saw, never copied for observers.
+    Built on every request, so slotted rather than frozen; observers must not modify it.
     """
 
     model_id: str
@@ -40,9 +43,11 @@ class PredictionObserver(Protocol):
     def observe(self, batch: PredictionBatch) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ModelOutput:
-    """One model call's answer: predictions, and class probabilities for classifiers."""
+    """One model call's answer: predictions, and class probabilities for classifiers.
+
+    Built on every request, so slotted rather than frozen (cheaper); treat it as read-only."""
 
     predictions: npt.NDArray[Any]
     probabilities: npt.NDArray[np.float64] | None = None

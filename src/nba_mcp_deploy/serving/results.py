@@ -22,8 +22,11 @@ class RoutedBy(StrEnum):
     AB_STICKY = "ab_sticky"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PredictionResult:
+    """One answer. Built on the predict path, so a slotted plain dataclass (a frozen one costs
+    ~2 us more per request); treat it as read-only."""
+
     model_id: str
     version: str
     request_id: str
