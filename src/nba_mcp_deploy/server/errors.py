@@ -102,6 +102,7 @@ class ToolBoundary:
                 with self.guard(name, kwargs):
                     return await fn(*args, **kwargs)
 
+            async_wrapper.__doc__ = inspect.cleandoc(fn.__doc__ or "")  # the agent reads it unindented
             return cast(Callable[P, R], async_wrapper)
 
         @functools.wraps(fn)
@@ -109,4 +110,5 @@ class ToolBoundary:
             with self.guard(name, kwargs):
                 return fn(*args, **kwargs)
 
+        wrapper.__doc__ = inspect.cleandoc(fn.__doc__ or "")  # the agent reads it unindented
         return wrapper
