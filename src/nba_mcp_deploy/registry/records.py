@@ -12,8 +12,9 @@ from enum import StrEnum
 from typing import Any
 
 from nba_mcp_deploy.errors import InvalidInputError
-from nba_mcp_deploy.identifiers import validate_model_id, validate_version
+from nba_mcp_deploy.identifiers import validate_model_id
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.registry.validation import canonical_version
 
 # JSON-compatible hyperparameter value (validated on registration).
 JsonValue = Any
@@ -33,12 +34,12 @@ class VersionRef:
     def parse(cls, value: Any, *, default_model_id: str, field: str = "parent") -> VersionRef:
         """A reference from `model_id:version`, a bare version (same model) or a VersionRef."""
         if isinstance(value, VersionRef):
-            return cls(validate_model_id(value.model_id, field), validate_version(value.version, field))
+            return cls(validate_model_id(value.model_id, field), canonical_version(value.version, field))
         if not isinstance(value, str):
             raise InvalidInputError(field, value, "expected 'model_id:version' or a version like 'v1.0'")
         model_id, sep, version = value.strip().rpartition(":")
         return cls(
-            validate_model_id(model_id if sep else default_model_id, field), validate_version(version, field)
+            validate_model_id(model_id if sep else default_model_id, field), canonical_version(version, field)
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
-from nba_mcp_deploy.identifiers import validate_model_id, validate_version
+from nba_mcp_deploy.identifiers import validate_model_id
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.registry import lifecycle
 from nba_mcp_deploy.registry.compare import Comparison, compare
@@ -34,6 +34,7 @@ from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_sta
 from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.registry.validation import (
     MAX_DESCRIPTION,
+    canonical_version,
     validate_actor,
     validate_hyperparameters,
     validate_label,
@@ -104,7 +105,7 @@ class ModelRegistry:
         `parent` is the version this one was derived from: `v1.0` (same model) or
         `other_model:v1.0`; it must exist. New versions start in development or staging.
         """
-        model_id, version = validate_model_id(model_id), validate_version(version)
+        model_id, version = validate_model_id(model_id), canonical_version(version)
         start = parse_stage(stage)
         if start not in REGISTRATION_STAGES:
             allowed = ", ".join(s.value for s in REGISTRATION_STAGES)
@@ -210,7 +211,7 @@ class ModelRegistry:
         link to a deleted parent (their lineage then reports it as missing).
         """
         model_id, actor = validate_model_id(model_id), validate_actor(actor)
-        wanted = None if version is None else validate_version(version)
+        wanted = None if version is None else canonical_version(version)
 
         def plan() -> Planned:
             if wanted is None:
@@ -241,7 +242,7 @@ class ModelRegistry:
         model_id = validate_model_id(model_id)
         wanted_stage = None if stage is None else parse_stage(stage)
         if version is not None:
-            found = self._store.get_version(model_id, validate_version(version))
+            found = self._store.get_version(model_id, canonical_version(version))
             if wanted_stage is not None and found.stage is not wanted_stage:
                 raise NotFoundError(f"{found.ref} is in {found.stage.value}, not {wanted_stage.value}")
             return found
@@ -327,7 +328,7 @@ class ModelRegistry:
     def get_history(self, model_id: str, version: str | None = None) -> list[StageChange]:
         """Every stage change of a model (or one version): when, from, to, by whom, why."""
         model_id = validate_model_id(model_id)
-        changes = self._store.history(model_id, None if version is None else validate_version(version))
+        changes = self._store.history(model_id, None if version is None else canonical_version(version))
         if not changes:
             raise (
                 self._unknown_model(model_id)
@@ -396,7 +397,7 @@ class ModelRegistry:
         return StageChangeResult(version, tuple(c for _, c in applied), replaced)
 
     def _ref(self, model_id: str, version: str) -> VersionRef:
-        return VersionRef(validate_model_id(model_id), validate_version(version))
+        return VersionRef(validate_model_id(model_id), canonical_version(version))
 
     def _latest(self, model_id: str, stage: Stage | None) -> ModelVersion | None:
         stages = () if stage is None else (stage,)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nba_mcp_deploy.errors import InvalidInputError
+from nba_mcp_deploy.identifiers import validate_version, version_key
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 NAME_RULE = "names are 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or '_'"
@@ -31,6 +32,11 @@ MAX_HYPERPARAMETERS_JSON = 64 * 1024
 _NAME = re.compile(NAME_PATTERN)
 _LABEL = re.compile(LABEL_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def canonical_version(value: Any, field: str = "version") -> str:
+    """A valid version in its one spelling: 'v1.01' and 'v01.1' are both 'v1.1' (the same version)."""
+    return "v" + ".".join(str(part) for part in version_key(validate_version(value, field)))
 
 
 def validate_name(value: Any, field: str) -> str:

@@ -1,6 +1,7 @@
 """Rows <-> value objects for SQL stores (sqlite today, PostgreSQL later): one encoding for both.
 
 Mappings are stored as JSON text beside indexed side tables (metrics, tags) that searches use;
+filters and sorts scan a narrow `versions` table, documents live in `version_details`;
 versions carry a `version_sort` text whose byte order is the semantic order of `version_key`.
 """
 
@@ -15,17 +16,29 @@ from nba_mcp_deploy.identifiers import version_key
 from nba_mcp_deploy.registry.records import ChangeReason, ModelVersion, StageChange, VersionRef
 from nba_mcp_deploy.registry.stages import Stage
 
-VERSION_COLUMNS = (
-    "model_id, version, stage, framework, algorithm, metrics, hyperparameters, tags, description, "
-    "model_uri, parent_model_id, parent_version, registered_at, registered_by, stage_changed_at"
+# A version lives in two rows: the narrow `versions` row that filters and sorts scan (v), and
+# its `version_details` row (d) with the documents, read only for the versions returned.
+SELECT_VERSION = (
+    "SELECT v.model_id, v.version, v.stage, v.framework, v.algorithm, d.metrics, d.hyperparameters, "
+    "d.tags, d.description, d.model_uri, v.parent_model_id, v.parent_version, v.registered_at, "
+    "v.registered_by, v.stage_changed_at FROM versions v JOIN version_details d ON d.version_id = v.id"
 )
-INSERT_COLUMNS = VERSION_COLUMNS + ", version_sort"
+VERSION_INSERT_COLUMNS = (
+    "model_id, version, version_sort, stage, framework, algorithm, parent_model_id, parent_version, "
+    "registered_at, registered_by, stage_changed_at"
+)
+DETAILS_INSERT_COLUMNS = "version_id, metrics, hyperparameters, tags, description, model_uri"
 CHANGE_COLUMNS = "seq, model_id, version, from_stage, to_stage, changed_at, actor, reason, note"
 
 
 def version_sort(version: str) -> str:
     """Text that sorts like `version_key`: each part zero-padded to 6 digits (the scheme's maximum)."""
     return ".".join(f"{part:06d}" for part in version_key(version))
+
+
+def key_params(ref: VersionRef) -> tuple[str, str]:
+    """The (model_id, version_sort) pair a version is looked up by."""
+    return ref.model_id, version_sort(ref.version)
 
 
 def to_json(value: Mapping[str, Any], field: str) -> str:
@@ -37,30 +50,37 @@ def to_json(value: Mapping[str, Any], field: str) -> str:
 
 
 def version_row(v: ModelVersion) -> tuple[Any, ...]:
-    """The values of INSERT_COLUMNS for `v`."""
+    """The values of VERSION_INSERT_COLUMNS for `v`."""
     parent = v.parent
     return (
         v.model_id,
         v.version,
+        version_sort(v.version),
         v.stage.value,
         v.framework,
         v.algorithm,
-        to_json(v.metrics, "metrics"),
-        to_json(v.hyperparameters, "hyperparameters"),
-        to_json(v.tags, "tags"),
-        v.description,
-        v.model_uri,
         None if parent is None else parent.model_id,
         None if parent is None else parent.version,
         v.registered_at,
         v.registered_by,
         v.stage_changed_at,
-        version_sort(v.version),
+    )
+
+
+def details_row(version_id: int, v: ModelVersion) -> tuple[Any, ...]:
+    """The values of DETAILS_INSERT_COLUMNS for `v`, stored under `version_id`."""
+    return (
+        version_id,
+        to_json(v.metrics, "metrics"),
+        to_json(v.hyperparameters, "hyperparameters"),
+        to_json(v.tags, "tags"),
+        v.description,
+        v.model_uri,
     )
 
 
 def version_from_row(row: Sequence[Any]) -> ModelVersion:
-    """A ModelVersion from the values of VERSION_COLUMNS."""
+    """A ModelVersion from a row of SELECT_VERSION."""
     return ModelVersion(
         model_id=row[0],
         version=row[1],

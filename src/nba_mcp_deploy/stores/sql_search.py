@@ -11,7 +11,6 @@ from typing import Any
 
 from nba_mcp_deploy.registry.search import Operator, SearchQuery, SortKey
 from nba_mcp_deploy.registry.stages import Stage
-from nba_mcp_deploy.stores.rows import VERSION_COLUMNS
 
 STAGE_RANK = "CASE v.stage " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Stage) + " END"
 SORT_COLUMNS = {
@@ -31,18 +30,35 @@ SQL_OPERATORS = {
     Operator.EQ: "=",
     Operator.NE: "<>",
 }
-SELECT_VERSION = ", ".join(f"v.{c.strip()}" for c in VERSION_COLUMNS.split(","))
-_SAME_VERSION = "(v.model_id, v.version) IN (SELECT model_id, version FROM {table} WHERE {condition})"
+_SAME_VERSION = "v.id IN (SELECT version_id FROM {table} WHERE {condition})"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQL databases here: the placeholder and case-insensitive matching."""
+
+    placeholder: str
+    # A condition true when {column} contains the LIKE pattern {ph}, ignoring ASCII case.
+    contains: str
+
+
+# sqlite's LIKE already ignores ASCII case (and only ASCII case).
+SQLITE = Dialect("?", "{column} LIKE {ph} ESCAPE '\\'")
+POSTGRESQL = Dialect("%s", "{column} ILIKE {ph} ESCAPE '\\'")
 
 
 @dataclass(frozen=True)
 class SearchSql:
-    """The count statement and the page statement of one query, with their parameters."""
+    """The statements of one query: the ids of the page in order, and the count of all matches.
 
+    Sorting ids (not whole rows) keeps the sort small; the store then reads the page's rows
+    by id, and runs the count only when the page does not already tell the total.
+    """
+
+    ids: str
+    ids_params: tuple[Any, ...]
     count: str
     count_params: tuple[Any, ...]
-    page: str
-    page_params: tuple[Any, ...]
 
 
 def escape_like(text: str) -> str:
@@ -50,13 +66,9 @@ def escape_like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def ascii_lower(text: str) -> str:
-    """Lower-case ASCII letters only, as SQL LOWER does in sqlite, so non-ASCII text still matches itself."""
-    return "".join(c.lower() if c.isascii() else c for c in text)
-
-
-def where_clause(query: SearchQuery, ph: str) -> tuple[str, list[Any]]:
-    """The WHERE condition (without the keyword) and its parameters; 'TRUE' when unfiltered."""
+def where_clause(query: SearchQuery, dialect: Dialect) -> tuple[str, list[Any]]:
+    """The WHERE condition (without the keyword) and its parameters; '1 = 1' when unfiltered."""
+    ph = dialect.placeholder
     terms: list[str] = []
     params: list[Any] = []
     for column, value in (
@@ -78,8 +90,9 @@ def where_clause(query: SearchQuery, ph: str) -> tuple[str, list[Any]]:
         terms.append(_SAME_VERSION.format(table="version_metrics", condition=condition))
         params.extend((cond.metric, cond.value))
     if query.text:
-        terms.append(f"LOWER(v.description) LIKE {ph} ESCAPE '\\'")
-        params.append(escape_like(ascii_lower(query.text)))
+        condition = dialect.contains.format(column="description", ph=ph)
+        terms.append(_SAME_VERSION.format(table="version_details", condition=condition))
+        params.append(escape_like(query.text))
     return (" AND ".join(terms) or "1 = 1"), params
 
 
@@ -95,8 +108,7 @@ def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any
             continue
         alias = f"s{index}"
         joins.append(
-            f"LEFT JOIN version_metrics {alias} ON {alias}.model_id = v.model_id "
-            f"AND {alias}.version = v.version AND {alias}.name = {ph}"
+            f"LEFT JOIN version_metrics {alias} ON {alias}.version_id = v.id AND {alias}.name = {ph}"
         )
         params.append(key.metric)
         # Missing metrics last in both directions (portable spelling of NULLS LAST).
@@ -105,15 +117,13 @@ def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any
     return " ".join(joins), ", ".join(order), params
 
 
-def search_sql(query: SearchQuery, ph: str = "?") -> SearchSql:
-    """Both statements for `query`, with `ph` as the parameter placeholder ('?' or '%s')."""
-    where, where_params = where_clause(query, ph)
+def search_sql(query: SearchQuery, dialect: Dialect = SQLITE) -> SearchSql:
+    """The statements for `query` in `dialect`."""
+    ph = dialect.placeholder
+    where, where_params = where_clause(query, dialect)
     joins, order, join_params = order_clause(query.order_by, ph)
+    ids = f"SELECT v.id FROM versions v {joins} WHERE {where} ORDER BY {order} LIMIT {ph} OFFSET {ph}"
     count = f"SELECT COUNT(*) FROM versions v WHERE {where}"
-    page = (
-        f"SELECT {SELECT_VERSION} FROM versions v {joins} WHERE {where} "
-        f"ORDER BY {order} LIMIT {ph} OFFSET {ph}"
-    )
     return SearchSql(
-        count, tuple(where_params), page, (*join_params, *where_params, query.limit, query.offset)
+        ids, (*join_params, *where_params, query.limit, query.offset), count, tuple(where_params)
     )

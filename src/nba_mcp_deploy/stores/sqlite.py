@@ -37,10 +37,13 @@ from nba_mcp_deploy.registry.search import SearchPage, SearchQuery
 from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.stores.rows import (
     CHANGE_COLUMNS,
-    INSERT_COLUMNS,
-    VERSION_COLUMNS,
+    DETAILS_INSERT_COLUMNS,
+    SELECT_VERSION,
+    VERSION_INSERT_COLUMNS,
     change_from_row,
     change_row,
+    details_row,
+    key_params,
     to_json,
     version_from_row,
     version_row,
@@ -51,28 +54,30 @@ from nba_mcp_deploy.stores.sqlite_schema import prepare
 
 FILE_NAME = "registry.db"
 
-_INSERT_VERSION = (
-    f"INSERT INTO versions ({INSERT_COLUMNS}) VALUES ({', '.join('?' for _ in INSERT_COLUMNS.split(','))})"
+
+def _marks(columns: str) -> str:
+    return ", ".join("?" for _ in columns.split(","))
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:  # an INSERT into a rowid table always sets it
+        raise StoreError("the registry database did not report the id of an inserted row")
+    return cursor.lastrowid
+
+
+_INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({_marks(VERSION_INSERT_COLUMNS)})"
+_INSERT_DETAILS = (
+    f"INSERT INTO version_details ({DETAILS_INSERT_COLUMNS}) VALUES ({_marks(DETAILS_INSERT_COLUMNS)})"
 )
 _INSERT_CHANGE = (
     "INSERT INTO stage_changes (model_id, version, from_stage, to_stage, changed_at, actor, reason, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_SELECT_VERSION = f"SELECT {VERSION_COLUMNS} FROM versions"
-_KEY = " WHERE model_id = ? AND version = ?"
-_STAGE_OF = "SELECT stage FROM versions" + _KEY
+_SELECT_ID_VERSION = SELECT_VERSION.replace("SELECT ", "SELECT v.id, ", 1)
+# Versions are looked up by their semantic key (see rows.version_key_params).
+_KEY = " WHERE v.model_id = ? AND v.version_sort = ?"
+_ID_AND_STAGE = "SELECT v.id, v.stage FROM versions v" + _KEY
 _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" for s in Stage)
-# With UNION (not UNION ALL) the walk stops even on a cycle left by some other writer.
-_ANCESTORS = """
-    WITH RECURSIVE up(model_id, version) AS (
-        SELECT ?, ?
-        UNION
-        SELECT v.parent_model_id, v.parent_version FROM versions v
-        JOIN up ON v.model_id = up.model_id AND v.version = up.version
-        WHERE v.parent_model_id IS NOT NULL
-    )
-    SELECT 1 FROM up WHERE model_id = ? AND version = ?
-"""
 
 
 class SqliteRegistryStore:
@@ -117,33 +122,30 @@ class SqliteRegistryStore:
 
     def add_version(self, version: ModelVersion, change: StageChange) -> StageChange:
         with self._write() as conn:
-            existing = conn.execute(_STAGE_OF, (version.model_id, version.version)).fetchone()
+            existing = conn.execute(_ID_AND_STAGE, key_params(version.ref)).fetchone()
             if existing is not None:
                 raise ConflictError(
-                    f"{version.ref} is already registered (stage {existing[0]}); versions are never "
+                    f"{version.ref} is already registered (stage {existing[1]}); versions are never "
                     "overwritten: register a new version"
                 )
             parent = version.parent
-            if (
-                parent is not None
-                and conn.execute(_STAGE_OF, (parent.model_id, parent.version)).fetchone() is None
-            ):
+            if parent is not None and conn.execute(_ID_AND_STAGE, key_params(parent)).fetchone() is None:
                 raise NotFoundError(f"parent {parent} of {version.ref} is not registered")
-            conn.execute(_INSERT_VERSION, version_row(version))
-            key = (version.model_id, version.version)
+            version_id = _inserted_id(conn.execute(_INSERT_VERSION, version_row(version)))
+            conn.execute(_INSERT_DETAILS, details_row(version_id, version))
             conn.executemany(
-                "INSERT INTO version_metrics (model_id, version, name, value) VALUES (?, ?, ?, ?)",
-                [(*key, name, value) for name, value in version.metrics.items()],
+                "INSERT INTO version_metrics (version_id, name, value) VALUES (?, ?, ?)",
+                [(version_id, name, value) for name, value in version.metrics.items()],
             )
             conn.executemany(
-                "INSERT INTO version_tags (model_id, version, key, value) VALUES (?, ?, ?, ?)",
-                [(*key, name, value) for name, value in version.tags.items()],
+                "INSERT INTO version_tags (version_id, key, value) VALUES (?, ?, ?)",
+                [(version_id, name, value) for name, value in version.tags.items()],
             )
             return self._append_change(conn, change)
 
     def get_version(self, model_id: str, version: str) -> ModelVersion:
         with self._read() as conn:
-            row = conn.execute(_SELECT_VERSION + _KEY, (model_id, version)).fetchone()
+            row = conn.execute(SELECT_VERSION + _KEY, key_params(VersionRef(model_id, version))).fetchone()
             if row is not None:
                 return version_from_row(row)
             known = conn.execute("SELECT 1 FROM versions WHERE model_id = ? LIMIT 1", (model_id,)).fetchone()
@@ -153,7 +155,7 @@ class SqliteRegistryStore:
 
     def list_versions(self, model_id: str) -> list[ModelVersion]:
         with self._read() as conn:
-            rows = conn.execute(f"{_SELECT_VERSION} WHERE model_id = ? ORDER BY version_sort", (model_id,))
+            rows = conn.execute(SELECT_VERSION + " WHERE v.model_id = ? ORDER BY v.version_sort", (model_id,))
             return [version_from_row(row) for row in rows]
 
     def list_models(self) -> list[ModelSummary]:
@@ -182,9 +184,16 @@ class SqliteRegistryStore:
     def search(self, query: SearchQuery) -> SearchPage:
         sql = search_sql(query)
         with self._read() as conn:
-            total = conn.execute(sql.count, sql.count_params).fetchone()[0]
-            rows = conn.execute(sql.page, sql.page_params).fetchall() if total > query.offset else []
-        return SearchPage(tuple(version_from_row(r) for r in rows), total, query.offset, query.limit)
+            ids = [row[0] for row in conn.execute(sql.ids, sql.ids_params)]
+            if len(ids) < query.limit and (ids or query.offset == 0):
+                total = query.offset + len(ids)
+            else:
+                total = conn.execute(sql.count, sql.count_params).fetchone()[0]
+            marks = ", ".join("?" for _ in ids)
+            rows = {
+                row[0]: row[1:] for row in conn.execute(f"{_SELECT_ID_VERSION} WHERE v.id IN ({marks})", ids)
+            }
+        return SearchPage(tuple(version_from_row(rows[i]) for i in ids), total, query.offset, query.limit)
 
     def statistics(self) -> RegistryStatistics:
         with self._read() as conn:
@@ -213,20 +222,19 @@ class SqliteRegistryStore:
                     raise InvalidInputError(
                         "changes", str(change.ref), "registrations go through add_version"
                     )
-                key = (change.model_id, change.version)
-                row = conn.execute(_STAGE_OF, key).fetchone()
+                row = conn.execute(_ID_AND_STAGE, key_params(change.ref)).fetchone()
                 if row is None:
                     raise NotFoundError(f"{change.ref} is not registered (it may have just been deleted)")
-                if row[0] != change.from_stage.value:
+                if row[1] != change.from_stage.value:
                     raise ConflictError(
-                        f"{change.ref} is in {row[0]}, not {change.from_stage.value}: it changed meanwhile"
+                        f"{change.ref} is in {row[1]}, not {change.from_stage.value}: it changed meanwhile"
                     )
                 if change.to_stage is None:
-                    conn.execute("DELETE FROM versions" + _KEY, key)
+                    conn.execute("DELETE FROM versions WHERE id = ?", (row[0],))
                 else:
                     conn.execute(
-                        "UPDATE versions SET stage = ?, stage_changed_at = ?" + _KEY,
-                        (change.to_stage.value, change.changed_at, *key),
+                        "UPDATE versions SET stage = ?, stage_changed_at = ? WHERE id = ?",
+                        (change.to_stage.value, change.changed_at, row[0]),
                     )
                 applied.append(self._append_change(conn, change))
         return applied
@@ -244,33 +252,32 @@ class SqliteRegistryStore:
     def set_parent(self, model_id: str, version: str, parent: VersionRef | None) -> ModelVersion:
         ref = VersionRef(model_id, version)
         with self._write() as conn:
-            if conn.execute(_STAGE_OF, (model_id, version)).fetchone() is None:
+            row = conn.execute(_ID_AND_STAGE, key_params(ref)).fetchone()
+            if row is None:
                 raise NotFoundError(f"{ref} is not registered")
             if parent is not None:
-                if conn.execute(_STAGE_OF, (parent.model_id, parent.version)).fetchone() is None:
+                if conn.execute(_ID_AND_STAGE, key_params(parent)).fetchone() is None:
                     raise NotFoundError(f"parent {parent} is not registered")
-                if conn.execute(_ANCESTORS, (parent.model_id, parent.version, model_id, version)).fetchone():
+                if ref in self._ancestors(conn, parent):
                     raise InvalidInputError(
                         "parent",
                         str(parent),
                         f"{ref} is already an ancestor of {parent}; the link would form a cycle",
                     )
             conn.execute(
-                "UPDATE versions SET parent_model_id = ?, parent_version = ?" + _KEY,
+                "UPDATE versions SET parent_model_id = ?, parent_version = ? WHERE id = ?",
                 (
                     None if parent is None else parent.model_id,
                     None if parent is None else parent.version,
-                    model_id,
-                    version,
+                    row[0],
                 ),
             )
-            row = conn.execute(_SELECT_VERSION + _KEY, (model_id, version)).fetchone()
-            return version_from_row(row)
+            return version_from_row(conn.execute(SELECT_VERSION + " WHERE v.id = ?", (row[0],)).fetchone())
 
     def children(self, model_id: str, version: str) -> list[ModelVersion]:
         sql = (
-            _SELECT_VERSION
-            + " WHERE parent_model_id = ? AND parent_version = ? ORDER BY model_id, version_sort"
+            SELECT_VERSION
+            + " WHERE v.parent_model_id = ? AND v.parent_version = ? ORDER BY v.model_id, v.version_sort"
         )
         with self._read() as conn:
             return [version_from_row(row) for row in conn.execute(sql, (model_id, version))]
@@ -317,9 +324,20 @@ class SqliteRegistryStore:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _ancestors(self, conn: sqlite3.Connection, start: VersionRef) -> list[VersionRef]:
+        """`start` and its ancestors, read inside the caller's transaction (stops on a cycle)."""
+        chain = [start]
+        while True:
+            row = conn.execute(
+                "SELECT v.parent_model_id, v.parent_version FROM versions v" + _KEY, key_params(chain[-1])
+            ).fetchone()
+            if row is None or row[0] is None or VersionRef(row[0], row[1]) in chain:
+                return chain
+            chain.append(VersionRef(row[0], row[1]))
+
     def _append_change(self, conn: sqlite3.Connection, change: StageChange) -> StageChange:
-        cursor = conn.execute(_INSERT_CHANGE, change_row(change))
-        return dataclasses.replace(change, seq=cursor.lastrowid)
+        seq = _inserted_id(conn.execute(_INSERT_CHANGE, change_row(change)))
+        return dataclasses.replace(change, seq=seq)
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use (closing connections of finished threads)."""

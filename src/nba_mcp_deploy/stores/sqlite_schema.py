@@ -19,53 +19,57 @@ SCHEMA_VERSION = 1
 
 _STAGES = ", ".join(f"'{s.value}'" for s in Stage)
 
+# Versions have an integer id so the side tables that searches use (metrics, tags) join on
+# integers; the `versions` row is narrow (what filters and sorts read), the documents are in
+# `version_details`; (model_id, version_sort) is unique, and with canonical version spellings
+# ('v1.01' is registered as 'v1.1') it identifies a version. Every index costs a page
+# written per registration, so there are only the ones searches and lookups need.
 STATEMENTS: tuple[str, ...] = (
     f"""CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
         model_id TEXT NOT NULL,
         version TEXT NOT NULL,
         version_sort TEXT NOT NULL,
         stage TEXT NOT NULL CHECK (stage IN ({_STAGES})),
         framework TEXT NOT NULL,
         algorithm TEXT NOT NULL,
-        metrics TEXT NOT NULL,
-        hyperparameters TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        description TEXT NOT NULL,
-        model_uri TEXT,
         parent_model_id TEXT,
         parent_version TEXT,
         registered_at REAL NOT NULL,
         registered_by TEXT NOT NULL,
-        stage_changed_at REAL NOT NULL,
-        PRIMARY KEY (model_id, version)
+        stage_changed_at REAL NOT NULL
     )""",
+    """CREATE TABLE version_details (
+        version_id INTEGER PRIMARY KEY REFERENCES versions (id) ON DELETE CASCADE,
+        metrics TEXT NOT NULL,
+        hyperparameters TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        description TEXT NOT NULL,
+        model_uri TEXT
+    )""",
+    "CREATE UNIQUE INDEX versions_by_version ON versions (model_id, version_sort)",
     # The one-production-version rule, enforced by the database under any concurrency.
     "CREATE UNIQUE INDEX versions_one_production ON versions (model_id) WHERE stage = 'production'",
-    "CREATE INDEX versions_by_sort ON versions (model_id, version_sort)",
     "CREATE INDEX versions_by_registered ON versions (registered_at)",
-    "CREATE INDEX versions_by_framework ON versions (framework, algorithm)",
-    "CREATE INDEX versions_by_stage ON versions (stage)",
-    "CREATE INDEX versions_by_parent ON versions (parent_model_id, parent_version)",
+    "CREATE INDEX versions_by_parent ON versions (parent_model_id, parent_version) "
+    "WHERE parent_model_id IS NOT NULL",
     """CREATE TABLE version_metrics (
-        model_id TEXT NOT NULL,
-        version TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
         name TEXT NOT NULL,
         value REAL NOT NULL,
-        PRIMARY KEY (model_id, version, name),
-        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE
-    )""",
+        PRIMARY KEY (version_id, name)
+    ) WITHOUT ROWID""",
     "CREATE INDEX version_metrics_by_value ON version_metrics (name, value)",
     """CREATE TABLE version_tags (
-        model_id TEXT NOT NULL,
-        version TEXT NOT NULL,
+        version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
         key TEXT NOT NULL,
         value TEXT NOT NULL,
-        PRIMARY KEY (model_id, version, key),
-        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE
-    )""",
+        PRIMARY KEY (version_id, key)
+    ) WITHOUT ROWID""",
     "CREATE INDEX version_tags_by_value ON version_tags (key, value)",
+    # History rows are never deleted, so the rowid `seq` only grows (no AUTOINCREMENT table).
     """CREATE TABLE stage_changes (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         model_id TEXT NOT NULL,
         version TEXT NOT NULL,
         from_stage TEXT,
@@ -75,10 +79,12 @@ STATEMENTS: tuple[str, ...] = (
         reason TEXT NOT NULL,
         note TEXT NOT NULL
     )""",
-    "CREATE INDEX stage_changes_by_version ON stage_changes (model_id, version, seq)",
+    "CREATE INDEX stage_changes_by_model ON stage_changes (model_id, seq)",
     "CREATE TABLE deployments (model_id TEXT PRIMARY KEY, document TEXT NOT NULL)",
 )
-TABLES = frozenset({"versions", "version_metrics", "version_tags", "stage_changes", "deployments"})
+TABLES = frozenset(
+    {"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments"}
+)
 
 
 def prepare(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> None:
