@@ -9,6 +9,7 @@ the plan and the registry plans again from the new state (a bounded number of ti
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -371,17 +372,8 @@ class ModelRegistry:
     def _after(self, applied: Planned) -> None:
         failure: BaseException | None = None
         for version, change in applied:
-            logger.info(
-                "stage change",
-                extra={
-                    "model_id": change.model_id,
-                    "version": change.version,
-                    "from_stage": None if change.from_stage is None else change.from_stage.value,
-                    "to_stage": None if change.to_stage is None else change.to_stage.value,
-                    "reason": change.reason.value,
-                    "actor": change.actor,
-                },
-            )
+            if logger.isEnabledFor(logging.INFO):
+                _log_change(change)
             for listener in self._listeners:
                 try:
                     listener.on_stage_changed(version, change)
@@ -420,6 +412,20 @@ class ModelRegistry:
         known = [s.model_id for s in self._store.list_models()]
         listed = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
         return NotFoundError(f"no model {model_id!r} is registered; registered models: {listed or 'none'}")
+
+
+def _log_change(change: StageChange) -> None:
+    logger.info(
+        "stage change",
+        extra={
+            "model_id": change.model_id,
+            "version": change.version,
+            "from_stage": None if change.from_stage is None else change.from_stage.value,
+            "to_stage": None if change.to_stage is None else change.to_stage.value,
+            "reason": change.reason.value,
+            "actor": change.actor,
+        },
+    )
 
 
 def _pair(changes: list[StageChange], *versions: ModelVersion | None) -> Planned:

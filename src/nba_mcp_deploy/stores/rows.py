@@ -31,6 +31,10 @@ DETAILS_INSERT_COLUMNS = "version_id, metrics, hyperparameters, tags, descriptio
 CHANGE_COLUMNS = "seq, model_id, version, from_stage, to_stage, changed_at, actor, reason, note"
 
 
+# One encoder for every row: building one per call costs more than the encoding itself.
+_ENCODER = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":"))
+
+
 def version_sort(version: str) -> str:
     """Text that sorts like `version_key`: each part zero-padded to 6 digits (the scheme's maximum)."""
     return ".".join(f"{part:06d}" for part in version_key(version))
@@ -44,7 +48,7 @@ def key_params(ref: VersionRef) -> tuple[str, str]:
 def to_json(value: Mapping[str, Any], field: str) -> str:
     """Compact, key-sorted JSON; InvalidInputError for what JSON cannot hold."""
     try:
-        return json.dumps(value, allow_nan=False, sort_keys=True, separators=(",", ":"))
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(field, value, f"expected a JSON document: {exc}") from None
 

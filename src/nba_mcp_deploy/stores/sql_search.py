@@ -6,7 +6,7 @@ columns, operators); every value travels as a parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nba_mcp_deploy.registry.search import Operator, SearchQuery, SortKey
@@ -30,7 +30,6 @@ SQL_OPERATORS = {
     Operator.EQ: "=",
     Operator.NE: "<>",
 }
-_SAME_VERSION = "v.id IN (SELECT version_id FROM {table} WHERE {condition})"
 
 
 @dataclass(frozen=True)
@@ -66,34 +65,58 @@ def escape_like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def where_clause(query: SearchQuery, dialect: Dialect) -> tuple[str, list[Any]]:
-    """The WHERE condition (without the keyword) and its parameters; '1 = 1' when unfiltered."""
+@dataclass
+class Filters:
+    """A query's filters: JOINs on the side tables (one row at most per version each), then WHERE."""
+
+    joins: list[str] = field(default_factory=list)
+    join_params: list[Any] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(self.terms) or "1 = 1"
+
+
+def filters(query: SearchQuery, dialect: Dialect) -> Filters:
+    """Columns of `versions` become WHERE terms; tags, metrics and text join their tables.
+
+    Each side table has at most one row per (version, name), so an inner join filters without
+    multiplying rows, and lets the database start from the most selective index.
+    """
     ph = dialect.placeholder
-    terms: list[str] = []
-    params: list[Any] = []
+    out = Filters()
     for column, value in (
         ("model_id", query.model_id),
         ("framework", query.framework),
         ("algorithm", query.algorithm),
     ):
         if value is not None:
-            terms.append(f"v.{column} = {ph}")
-            params.append(value)
+            out.terms.append(f"v.{column} = {ph}")
+            out.params.append(value)
     if query.stages:
-        terms.append(f"v.stage IN ({', '.join(ph for _ in query.stages)})")
-        params.extend(stage.value for stage in query.stages)
-    for key, value in query.tags.items():
-        terms.append(_SAME_VERSION.format(table="version_tags", condition=f"key = {ph} AND value = {ph}"))
-        params.extend((key, value))
-    for cond in query.conditions:
-        condition = f"name = {ph} AND value {SQL_OPERATORS[cond.op]} {ph}"
-        terms.append(_SAME_VERSION.format(table="version_metrics", condition=condition))
-        params.extend((cond.metric, cond.value))
+        out.terms.append(f"v.stage IN ({', '.join(ph for _ in query.stages)})")
+        out.params.extend(stage.value for stage in query.stages)
+    for index, (key, value) in enumerate(query.tags.items()):
+        alias = f"t{index}"
+        out.joins.append(
+            f"JOIN version_tags {alias} ON {alias}.version_id = v.id "
+            f"AND {alias}.key = {ph} AND {alias}.value = {ph}"
+        )
+        out.join_params.extend((key, value))
+    for index, cond in enumerate(query.conditions):
+        alias = f"c{index}"
+        out.joins.append(
+            f"JOIN version_metrics {alias} ON {alias}.version_id = v.id "
+            f"AND {alias}.name = {ph} AND {alias}.value {SQL_OPERATORS[cond.op]} {ph}"
+        )
+        out.join_params.extend((cond.metric, cond.value))
     if query.text:
-        condition = dialect.contains.format(column="description", ph=ph)
-        terms.append(_SAME_VERSION.format(table="version_details", condition=condition))
-        params.append(escape_like(query.text))
-    return (" AND ".join(terms) or "1 = 1"), params
+        contains = dialect.contains.format(column="d.description", ph=ph)
+        out.joins.append(f"JOIN version_details d ON d.version_id = v.id AND {contains}")
+        out.join_params.append(escape_like(query.text))
+    return out
 
 
 def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any]]:
@@ -120,10 +143,14 @@ def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any
 def search_sql(query: SearchQuery, dialect: Dialect = SQLITE) -> SearchSql:
     """The statements for `query` in `dialect`."""
     ph = dialect.placeholder
-    where, where_params = where_clause(query, dialect)
-    joins, order, join_params = order_clause(query.order_by, ph)
-    ids = f"SELECT v.id FROM versions v {joins} WHERE {where} ORDER BY {order} LIMIT {ph} OFFSET {ph}"
-    count = f"SELECT COUNT(*) FROM versions v WHERE {where}"
+    f = filters(query, dialect)
+    sort_joins, order, sort_params = order_clause(query.order_by, ph)
+    source = f"FROM versions v {' '.join(f.joins)}"
+    ids = f"SELECT v.id {source} {sort_joins} WHERE {f.where} ORDER BY {order} LIMIT {ph} OFFSET {ph}"
+    count = f"SELECT COUNT(*) {source} WHERE {f.where}"
     return SearchSql(
-        ids, (*join_params, *where_params, query.limit, query.offset), count, tuple(where_params)
+        ids,
+        (*f.join_params, *sort_params, *f.params, query.limit, query.offset),
+        count,
+        (*f.join_params, *f.params),
     )

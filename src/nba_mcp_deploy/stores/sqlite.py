@@ -35,6 +35,7 @@ from nba_mcp_deploy.registry.records import (
 )
 from nba_mcp_deploy.registry.search import SearchPage, SearchQuery
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.stores.rows import (
     CHANGE_COLUMNS,
     DETAILS_INSERT_COLUMNS,
@@ -80,8 +81,11 @@ _ID_AND_STAGE = "SELECT v.id, v.stage FROM versions v" + _KEY
 _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" for s in Stage)
 
 
-class SqliteRegistryStore:
-    """A RegistryStore in `<directory>/registry.db` (created on first use, verified on every open)."""
+class SqliteRegistryStore(RegistryStore):
+    """A RegistryStore in `<directory>/registry.db` (created on first use, verified on every open).
+
+    Subclassing the Protocol makes mypy check every method against the contract.
+    """
 
     def __init__(
         self,
