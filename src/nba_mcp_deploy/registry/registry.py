@@ -330,13 +330,11 @@ class ModelRegistry:
         """Every stage change of a model (or one version): when, from, to, by whom, why."""
         model_id = validate_model_id(model_id)
         changes = self._store.history(model_id, None if version is None else canonical_version(version))
-        if not changes:
-            raise (
-                self._unknown_model(model_id)
-                if version is None
-                else NotFoundError(f"{model_id}:{version} has no recorded history (it was never registered)")
-            )
-        return changes
+        if changes:
+            return changes
+        if version is None:
+            raise self._unknown_model(model_id)
+        raise NotFoundError(f"{model_id}:{version} has no recorded history (it was never registered)")
 
     def get_statistics(self) -> RegistryStatistics:
         """Counts of models, versions, production versions, by stage and by framework."""

@@ -75,7 +75,7 @@ _INSERT_CHANGE = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_ID_VERSION = SELECT_VERSION.replace("SELECT ", "SELECT v.id, ", 1)
-# Versions are looked up by their semantic key (see rows.version_key_params).
+# Versions are looked up by their semantic key (see rows.key_params).
 _KEY = " WHERE v.model_id = ? AND v.version_sort = ?"
 _ID_AND_STAGE = "SELECT v.id, v.stage FROM versions v" + _KEY
 _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" for s in Stage)
