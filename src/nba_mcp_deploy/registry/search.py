@@ -191,11 +191,14 @@ class SearchPage:
     total: int
     offset: int
     limit: int
+    # A field, not a property, so that serialisers (pydantic, json) include it; see `build`.
+    next_offset: int | None
 
-    @property
-    def next_offset(self) -> int | None:
-        following = self.offset + len(self.items)
-        return following if following < self.total else None
+    @classmethod
+    def build(cls, items: tuple[ModelVersion, ...], total: int, offset: int, limit: int) -> SearchPage:
+        """The page, with `next_offset` computed from the others."""
+        following = offset + len(items)
+        return cls(items, total, offset, limit, following if following < total else None)
 
 
 def _as_list(value: Sequence[Any] | str | None, field: str, max_items: int) -> list[Any]:

@@ -197,7 +197,9 @@ class SqliteRegistryStore(RegistryStore):
             rows = {
                 row[0]: row[1:] for row in conn.execute(f"{_SELECT_ID_VERSION} WHERE v.id IN ({marks})", ids)
             }
-        return SearchPage(tuple(version_from_row(rows[i]) for i in ids), total, query.offset, query.limit)
+        return SearchPage.build(
+            tuple(version_from_row(rows[i]) for i in ids), total, query.offset, query.limit
+        )
 
     def statistics(self) -> RegistryStatistics:
         with self._read() as conn:
