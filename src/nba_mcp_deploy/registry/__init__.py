@@ -1,0 +1,50 @@
+"""The model registry: catalogue, lifecycle, promotion, rollback, search, comparison, lineage.
+
+Pure core: imports neither `mcp` nor `mlflow`; persistence goes through `RegistryStore`
+(`nba_mcp_deploy.stores.sqlite.SqliteRegistryStore` is the embedded one).
+"""
+
+from nba_mcp_deploy.registry.compare import Comparison, HyperparameterDiff, MetricDiff
+from nba_mcp_deploy.registry.lineage import Descendant, Lineage, LineageRelation, RelationKind
+from nba_mcp_deploy.registry.listeners import StageListener
+from nba_mcp_deploy.registry.records import (
+    ChangeReason,
+    ModelSummary,
+    ModelVersion,
+    RegistryStatistics,
+    StageChange,
+    StageChangeResult,
+    VersionRef,
+)
+from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.search import MetricCondition, Operator, SearchPage, SearchQuery, SortKey
+from nba_mcp_deploy.registry.stages import TRANSITIONS, Stage, allowed_targets
+from nba_mcp_deploy.registry.store import RegistryStore
+
+__all__ = [
+    "TRANSITIONS",
+    "ChangeReason",
+    "Comparison",
+    "Descendant",
+    "HyperparameterDiff",
+    "Lineage",
+    "LineageRelation",
+    "MetricCondition",
+    "MetricDiff",
+    "ModelRegistry",
+    "ModelSummary",
+    "ModelVersion",
+    "Operator",
+    "RegistryStatistics",
+    "RegistryStore",
+    "RelationKind",
+    "SearchPage",
+    "SearchQuery",
+    "SortKey",
+    "Stage",
+    "StageChange",
+    "StageChangeResult",
+    "StageListener",
+    "VersionRef",
+    "allowed_targets",
+]

@@ -1,0 +1,1 @@
+"""Adapters that persist the registry: one module per backend, all behind `RegistryStore`."""

@@ -1,0 +1,30 @@
+"""Every RegistryStore implementation the contract suite runs against, by name.
+
+A store is opened from a directory so that a test can reopen it, and so that a subprocess
+(see `worker.py`) can open the same one. PostgreSQL joins here later (its "directory" then
+names a schema in a test database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
+
+OPENERS: dict[str, Callable[[Path], RegistryStore]] = {
+    "sqlite": lambda directory: SqliteRegistryStore(directory),
+}
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+TESTS_ROOT = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for a child Python that must import this worktree's package and tests."""
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(TESTS_ROOT)])
+    return env
