@@ -62,6 +62,10 @@ class DeploymentConfig:
     max_features_per_record: int = 1_000
     shadow_queue_size: int = 1_000
     log_level: str = "INFO"
+    # Promoting an undeployed version with a model_uri to production deploys it first.
+    auto_deploy_on_promote: bool = True
+    # fsync every registry commit (survives power loss); False survives only process crashes.
+    registry_sync_every_commit: bool = True
     # Seed for routing randomness; None means seeded from the OS.
     routing_seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -235,6 +239,8 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_SHADOW_QUEUE_SIZE": ("shadow_queue_size", _parse_int),
     "NBA_MCP_LOG_LEVEL": ("log_level", _parse_upper),
     "NBA_MCP_ROUTING_SEED": ("routing_seed", _parse_int),
+    "NBA_MCP_AUTO_DEPLOY_ON_PROMOTE": ("auto_deploy_on_promote", _parse_bool),
+    "NBA_MCP_REGISTRY_FSYNC": ("registry_sync_every_commit", _parse_bool),
     "NBA_MCP_DRIFT_SIGNIFICANCE": ("drift_significance", _parse_float),
     "NBA_MCP_MONITOR_WINDOW": ("monitor_window_size", _parse_int),
     "NBA_MCP_DRIFT_BINS": ("drift_bins", _parse_int),

@@ -15,7 +15,10 @@ from nba_mcp_deploy.loading.router import ModelLoaderRouter
 from nba_mcp_deploy.monitoring.service import MonitoringService
 from nba_mcp_deploy.notify.webhook import notifier_from_config
 from nba_mcp_deploy.operations import OperationMetrics
+from nba_mcp_deploy.promotion import ServingStageListener
+from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.serving.manager import ModelServingManager
+from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
 
 
 @dataclass
@@ -27,10 +30,12 @@ class Services:
     operations: OperationMetrics
     monitoring: MonitoringService
     manager: ModelServingManager
+    registry: ModelRegistry
 
     def close(self) -> None:
         self.manager.close()
         self.monitoring.close()
+        self.registry.store.close()
 
 
 def build_services(
@@ -39,7 +44,10 @@ def build_services(
     clock: Clock | None = None,
     rng: random.Random | None = None,
     operations: OperationMetrics | None = None,
+    restore: bool = True,
 ) -> Services:
+    """Open the registry in `config.registry_dir` and, unless told not to, redeploy what it says
+    was deployed (this loads models: slow, so the server does it on a background thread)."""
     clock = clock or SystemClock()
     operations = operations or OperationMetrics()
     loader = ModelLoaderRouter(
@@ -48,7 +56,14 @@ def build_services(
         tracking_uri=config.mlflow_tracking_uri,
     )
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
+    store = SqliteRegistryStore(config.registry_dir, sync_every_commit=config.registry_sync_every_commit)
     manager = ModelServingManager(
-        config, loader=loader, clock=clock, rng=rng, observer=monitoring, operations=operations
+        config, loader=loader, clock=clock, rng=rng, observer=monitoring, state_sink=store, operations=operations
     )
-    return Services(config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager)
+    registry = ModelRegistry(store, clock=clock)
+    registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
+    if restore:
+        manager.restore(store.load_deployments())
+    return Services(
+        config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager, registry=registry
+    )

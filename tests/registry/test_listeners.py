@@ -19,16 +19,12 @@ class Recorder:
         self.fail_after = fail_after
 
     def before_stage_change(self, version: ModelVersion, change: StageChange) -> None:
-        self.calls.append(
-            ("before", str(change.ref), _name(version.stage), _name(change.to_stage), change.seq is None)
-        )
+        self.calls.append(("before", str(change.ref), _name(version.stage), _name(change.to_stage), change.seq is None))
         if self.refuse_production and change.to_stage is Stage.PRODUCTION:
             raise ModelLoadError(f"cannot load {version.model_uri}")
 
     def on_stage_changed(self, version: ModelVersion, change: StageChange) -> None:
-        self.calls.append(
-            ("after", str(change.ref), _name(version.stage), _name(change.to_stage), change.seq is None)
-        )
+        self.calls.append(("after", str(change.ref), _name(version.stage), _name(change.to_stage), change.seq is None))
         if self.fail_after:
             raise RuntimeError("listener broke")
 

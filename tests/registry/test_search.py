@@ -69,9 +69,7 @@ def test_sort_keys_parse(text, expected):
     assert parse_sort_key(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["description", "version sideways", "metrics.", "metrics.bad name", "a b c", ""]
-)
+@pytest.mark.parametrize("text", ["description", "version sideways", "metrics.", "metrics.bad name", "a b c", ""])
 def test_bad_sort_keys_list_the_allowed_fields(text):
     with pytest.raises(InvalidInputError, match="field is one of registered_at, stage_changed_at, model_id"):
         parse_sort_key(text)
@@ -99,22 +97,16 @@ def test_bad_search_arguments_name_the_field(kwargs, field):
 
 
 def test_build_query_normalises(registry):
-    q = build_query(
-        stage=["Production", "staging", "production"], framework="SKLearn", metrics="acc > 1", text="  "
-    )
+    q = build_query(stage=["Production", "staging", "production"], framework="SKLearn", metrics="acc > 1", text="  ")
     assert q.stages == (Stage.PRODUCTION, Stage.STAGING)
     assert (q.framework, q.text, len(q.conditions)) == ("sklearn", None, 1)
     assert q.order_by == (SortKey("registered_at", True),)
 
 
 def test_search_models_through_the_registry(registry, clock):
-    registry.register_model(
-        "win", "v1", framework="sklearn", metrics={"accuracy": 0.82}, description="baseline"
-    )
+    registry.register_model("win", "v1", framework="sklearn", metrics={"accuracy": 0.82}, description="baseline")
     clock.advance(1)
-    registry.register_model(
-        "win", "v2", framework="xgboost", metrics={"accuracy": 0.91}, tags={"team": "all"}
-    )
+    registry.register_model("win", "v2", framework="xgboost", metrics={"accuracy": 0.91}, tags={"team": "all"})
     clock.advance(1)
     registry.register_model("pts", "v1", framework="xgboost", metrics={"rmse": 4.2}, stage="staging")
     page = registry.search_models(metrics=["accuracy >= 0.8"], order_by="metrics.accuracy desc", limit=1)

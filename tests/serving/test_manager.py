@@ -297,35 +297,54 @@ def test_health_with_nothing_deployed(manager) -> None:
         manager.health_check("m")
 
 
-def test_deployment_documents_round_trip_through_restore(config: DeploymentConfig, clock, nba: NbaModels) -> None:
-    saved: dict[str, dict] = {}
-
-    class Sink:
-        def save_deployment(self, model_id: str, document: dict) -> None:
-            saved[model_id] = document
-
-        def delete_deployment(self, model_id: str) -> None:
-            saved.pop(model_id, None)
-
+def test_deployments_survive_a_restart_through_the_registry_store(
+    config: DeploymentConfig, clock, nba: NbaModels
+) -> None:
     first = build_services(config, clock=clock)
-    first.manager._state_sink = Sink()
     first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
     first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.mlflow_dir), set_active=False)
     first.manager.deploy_model(MODEL, "v2.1", model_uri=str(nba.joblib_file), set_active=False)
     first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.9, 0.1], sticky=True)
     first.manager.setup_shadow(MODEL, "v2.1", 0.5)
     first.manager.deploy_model("in_memory", "v1.0", model_instance=SumModel())
-    first.close()
-    second = build_services(config, clock=clock)
-    problems = second.manager.restore(saved)
-    assert problems == ["in_memory v1.0: deployed from memory, cannot be restored"]
+    assert not first.manager.get_deployment("in_memory").restorable
     before = first.manager.get_deployment(MODEL)
+    keys = [first.manager.predict(MODEL, nba.records(1), request_key=f"k{i}").version for i in range(30)]
+    first.close()
+
+    second = build_services(config, clock=clock)  # a new process would do exactly this
+    assert second.manager.restore_problems == ["in_memory v1.0: deployed from memory, cannot be restored"]
     after = second.manager.get_deployment(MODEL)
     assert after.active_version == before.active_version == "v1.0"
-    assert after.ab_test == before.ab_test and after.shadow == before.shadow
+    assert after.ab_test == before.ab_test
+    assert after.shadow == before.shadow
     assert [v.version for v in after.versions] == ["v1.0", "v2.0", "v2.1"]
-    key_versions = [first.manager.predict(MODEL, nba.records(1), request_key=f"k{i}").version for i in range(30)]
-    assert key_versions == [
-        second.manager.predict(MODEL, nba.records(1), request_key=f"k{i}").version for i in range(30)
-    ]
+    assert keys == [second.manager.predict(MODEL, nba.records(1), request_key=f"k{i}").version for i in range(30)]
+    health = second.manager.health_check()
+    assert any("in_memory v1.0: deployed from memory" in r for r in health.reasons)
     second.close()
+
+
+def test_a_failed_restore_keeps_the_saved_state_for_the_next_start(
+    config: DeploymentConfig, clock, nba: NbaModels
+) -> None:
+    movable = nba.root / "movable.skops"
+    movable.write_bytes(nba.skops_file.read_bytes())
+    first = build_services(config, clock=clock)
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    first.manager.deploy_model(MODEL, "v2.0", model_uri=str(movable))
+    first.close()
+    hidden = movable.with_suffix(".hidden")
+    movable.rename(hidden)
+    try:
+        second = build_services(config, clock=clock)
+        assert len(second.manager.restore_problems) == 1
+        assert "v2.0" in second.manager.restore_problems[0]
+        assert second.manager.get_deployment(MODEL).active_version == "v1.0"  # the rest still serves
+        second.close()
+    finally:
+        hidden.rename(movable)
+    third = build_services(config, clock=clock)  # the file is back: everything returns
+    assert third.manager.restore_problems == []
+    assert third.manager.get_deployment(MODEL).active_version == "v2.0"
+    third.close()

@@ -29,9 +29,7 @@ def registration(v: ModelVersion, actor: str = "tester") -> StageChange:
     return StageChange(v.model_id, v.version, None, v.stage, v.registered_at, actor, ChangeReason.REGISTERED)
 
 
-def add(
-    store: RegistryStore, model_id: str = "win_prob", version_: str = "v1.0", **fields: Any
-) -> ModelVersion:
+def add(store: RegistryStore, model_id: str = "win_prob", version_: str = "v1.0", **fields: Any) -> ModelVersion:
     v = version(model_id, version_, **fields)
     store.add_version(v, registration(v))
     return v

@@ -119,9 +119,7 @@ def test_stage_changes_apply_in_order_and_join_the_history(store):
 def test_a_stale_expectation_refuses_the_whole_batch(store):
     a, b = add(store, "m", "v1"), add(store, "m", "v2")
     with pytest.raises(ConflictError, match=r"m:v2 is in development, not staging"):
-        store.apply_changes(
-            [move(a, Stage.DEVELOPMENT, Stage.STAGING), move(b, Stage.STAGING, Stage.PRODUCTION)]
-        )
+        store.apply_changes([move(a, Stage.DEVELOPMENT, Stage.STAGING), move(b, Stage.STAGING, Stage.PRODUCTION)])
     assert store.get_version("m", "v1").stage is Stage.DEVELOPMENT
     assert len(store.history("m")) == 2
 

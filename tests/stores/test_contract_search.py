@@ -92,18 +92,14 @@ version_specs = st.fixed_dictionaries(
         "registered_at": st.sampled_from([T0, T0 + 1, T0 + 2]),
     }
 )
-catalogues = st.dictionaries(
-    st.tuples(st.sampled_from(MODELS), st.sampled_from(VERSIONS)), version_specs, max_size=25
-)
+catalogues = st.dictionaries(st.tuples(st.sampled_from(MODELS), st.sampled_from(VERSIONS)), version_specs, max_size=25)
 sort_keys = st.one_of(
     st.builds(
         SortKey,
         st.sampled_from(["registered_at", "model_id", "version", "stage", "framework"]),
         st.booleans(),
     ),
-    st.builds(
-        lambda m, d: SortKey("metric", d, m), st.sampled_from(["acc", "auc", "missing"]), st.booleans()
-    ),
+    st.builds(lambda m, d: SortKey("metric", d, m), st.sampled_from(["acc", "auc", "missing"]), st.booleans()),
 )
 queries = st.builds(
     SearchQuery,
@@ -171,9 +167,7 @@ def catalogue(store):
 def test_paging_walks_every_match_once(catalogue):
     seen, offset = [], 0
     while offset is not None:
-        page = catalogue.search(
-            SearchQuery(order_by=(SortKey("metric", True, "acc"),), offset=offset, limit=1)
-        )
+        page = catalogue.search(SearchQuery(order_by=(SortKey("metric", True, "acc"),), offset=offset, limit=1))
         assert page.total == 4
         seen += [str(v.ref) for v in page.items]
         offset = page.next_offset

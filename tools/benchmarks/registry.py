@@ -128,9 +128,7 @@ def _run(workdir: Path, ours_total: int, mlflow_total: int, rounds: int) -> list
     def register_mlflow(chunk: list[dict[str, Any]]) -> Callable[[], None]:
         def call() -> None:
             for p in chunk:
-                client.create_model_version(
-                    p["model_id"], p["model_uri"], tags=p["tags"], description=p["description"]
-                )
+                client.create_model_version(p["model_id"], p["model_uri"], tags=p["tags"], description=p["description"])
 
         return call
 

@@ -80,9 +80,7 @@ def production_stack(history: Sequence[StageChange]) -> list[str]:
     return stack
 
 
-def plan_rollback(
-    production: ModelVersion, target: ModelVersion, *, now: float, actor: str
-) -> list[StageChange]:
+def plan_rollback(production: ModelVersion, target: ModelVersion, *, now: float, actor: str) -> list[StageChange]:
     """Archive the production version and return `target` (see `rollback_target`) to production."""
     return [
         _change(
@@ -108,8 +106,7 @@ def require_production(model_id: str, production: ModelVersion | None) -> ModelV
     """The production version a rollback starts from, or ConflictError when there is none."""
     if production is None:
         raise ConflictError(
-            f"{model_id} has no production version to roll back from; "
-            "promote_model a version to production instead"
+            f"{model_id} has no production version to roll back from; promote_model a version to production instead"
         )
     return production
 
@@ -138,9 +135,7 @@ def plan_retirement(version: ModelVersion, *, force: bool, now: float, actor: st
     return [_change(version, Stage.ARCHIVED, ChangeReason.RETIRED, now=now, actor=actor, note="")]
 
 
-def plan_deletion(
-    versions: Sequence[ModelVersion], *, force: bool, now: float, actor: str
-) -> list[StageChange]:
+def plan_deletion(versions: Sequence[ModelVersion], *, force: bool, now: float, actor: str) -> list[StageChange]:
     """Remove versions for good (their history stays); production needs `force`."""
     for version in versions:
         _guard_production(version, "deleting", force=force)

@@ -51,9 +51,7 @@ class Lineage:
     truncated: bool = False
 
 
-def walk_ancestors(
-    reader: LineageReader, start: ModelVersion
-) -> tuple[list[ModelVersion], VersionRef | None]:
+def walk_ancestors(reader: LineageReader, start: ModelVersion) -> tuple[list[ModelVersion], VersionRef | None]:
     """Ancestors of `start`, parent first, and the first ancestor that no longer exists (if any)."""
     chain: list[ModelVersion] = []
     seen = {start.ref}
@@ -124,26 +122,18 @@ def relate(
     b_up = [v.ref for v in b_ancestors]
     if a.ref in b_up:
         n = b_up.index(a.ref) + 1
-        return LineageRelation(
-            RelationKind.ANCESTOR, f"{a.ref} is {_generations(n, 'ancestor')} of {b.ref}", n
-        )
+        return LineageRelation(RelationKind.ANCESTOR, f"{a.ref} is {_generations(n, 'ancestor')} of {b.ref}", n)
     a_up = [v.ref for v in a_ancestors]
     if b.ref in a_up:
         n = a_up.index(b.ref) + 1
-        return LineageRelation(
-            RelationKind.DESCENDANT, f"{a.ref} is {_generations(n, 'descendant')} of {b.ref}", n
-        )
+        return LineageRelation(RelationKind.DESCENDANT, f"{a.ref} is {_generations(n, 'descendant')} of {b.ref}", n)
     b_set = set(b_up)
     common = next((ref for ref in a_up if ref in b_set), None)
     if common is None:
         return LineageRelation(RelationKind.UNRELATED, f"{a.ref} and {b.ref} share no recorded ancestor")
     if a.parent == b.parent:
-        return LineageRelation(
-            RelationKind.SIBLINGS, f"{a.ref} and {b.ref} share the parent {common}", None, common
-        )
-    return LineageRelation(
-        RelationKind.RELATED, f"{a.ref} and {b.ref} share the ancestor {common}", None, common
-    )
+        return LineageRelation(RelationKind.SIBLINGS, f"{a.ref} and {b.ref} share the parent {common}", None, common)
+    return LineageRelation(RelationKind.RELATED, f"{a.ref} and {b.ref} share the ancestor {common}", None, common)
 
 
 def _generations(n: int, word: str) -> str:

@@ -38,9 +38,7 @@ class VersionRef:
         if not isinstance(value, str):
             raise InvalidInputError(field, value, "expected 'model_id:version' or a version like 'v1.0'")
         model_id, sep, version = value.strip().rpartition(":")
-        return cls(
-            validate_model_id(model_id if sep else default_model_id, field), canonical_version(version, field)
-        )
+        return cls(validate_model_id(model_id if sep else default_model_id, field), canonical_version(version, field))
 
 
 @dataclass(frozen=True)

@@ -197,9 +197,7 @@ class ModelRegistry:
 
         def plan() -> Planned:
             current = self._store.get_version(ref.model_id, ref.version)
-            return _pair(
-                lifecycle.plan_retirement(current, force=force, now=self._clock.now(), actor=actor), current
-            )
+            return _pair(lifecycle.plan_retirement(current, force=force, now=self._clock.now(), actor=actor), current)
 
         return self._result(self._apply(plan), ref)
 
@@ -236,9 +234,7 @@ class ModelRegistry:
 
     # -- reads -----------------------------------------------------------------------------
 
-    def get_model(
-        self, model_id: str, version: str | None = None, stage: Stage | str | None = None
-    ) -> ModelVersion:
+    def get_model(self, model_id: str, version: str | None = None, stage: Stage | str | None = None) -> ModelVersion:
         """One version: the named one; else the latest in `stage`; else production, else the latest."""
         model_id = validate_model_id(model_id)
         wanted_stage = None if stage is None else parse_stage(stage)
@@ -391,9 +387,7 @@ class ModelRegistry:
 
     def _latest(self, model_id: str, stage: Stage | None) -> ModelVersion | None:
         stages = () if stage is None else (stage,)
-        page = self._store.search(
-            SearchQuery(model_id=model_id, stages=stages, order_by=_LATEST_FIRST, limit=1)
-        )
+        page = self._store.search(SearchQuery(model_id=model_id, stages=stages, order_by=_LATEST_FIRST, limit=1))
         return page.items[0] if page.items else None
 
     def _production(self, model_id: str) -> ModelVersion | None:

@@ -49,9 +49,7 @@ _CONDITION = re.compile(
     r"(?P<op>>=|<=|==|!=|=|>|<)\s*"
     r"(?P<value>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
 )
-CONDITION_RULE = (
-    f"expected '<metric> <operator> <number>' (e.g. 'accuracy >= 0.9'); operators: {OPERATOR_NAMES}"
-)
+CONDITION_RULE = f"expected '<metric> <operator> <number>' (e.g. 'accuracy >= 0.9'); operators: {OPERATOR_NAMES}"
 
 
 @dataclass(frozen=True)
@@ -211,12 +209,7 @@ def _as_list(value: Sequence[Any] | str | None, field: str, max_items: int) -> l
 
 
 def _bounded_int(value: Any, field: str, low: int, high: int | None) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or value < low
-        or (high is not None and value > high)
-    ):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"between {low} and {high}"
         raise InvalidInputError(field, value, f"expected a whole number {bound}")
     return value

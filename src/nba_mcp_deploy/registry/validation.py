@@ -18,9 +18,7 @@ from nba_mcp_deploy.identifiers import validate_version, version_key
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 NAME_RULE = "names are 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or '_'"
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+\- ]{0,63}$"
-LABEL_RULE = (
-    "1-64 characters of letters, digits, '_', '.', '+', '-' and spaces, starting with a letter or digit"
-)
+LABEL_RULE = "1-64 characters of letters, digits, '_', '.', '+', '-' and spaces, starting with a letter or digit"
 MAX_METRICS = 100
 MAX_TAGS = 50
 MAX_TAG_VALUE = 256

@@ -102,6 +102,7 @@ class ModelServingManager:
         self._loading: set[tuple[str, str]] = set()
         self._control = threading.RLock()
         self._shadow = ShadowRunner(config.shadow_queue_size)
+        self.restore_problems: list[str] = []
         self._request_prefix = f"{os.getpid():x}{random.getrandbits(24):06x}"
         self._request_counter = itertools.count(1)
 
@@ -474,6 +475,7 @@ class ModelServingManager:
         routes = [self._routing(name) for name in names]
         models = [model_health(r, self._thresholds) for r in routes]
         reasons = [f"{m.model_id}: {reason}" for m in models for reason in m.reasons]
+        reasons += [f"not restored after restart: {problem}" for problem in self.restore_problems]
         return HealthReport(
             status=worst([m.status for m in models]) if models else HealthStatus.HEALTHY,
             reasons=reasons if models else ["no models deployed"],
@@ -482,6 +484,10 @@ class ModelServingManager:
             models=models,
             operations=self.operations.snapshot(),
         )
+
+    def is_deployed(self, model_id: str, version: str) -> bool:
+        routing = self._routes.get(model_id)
+        return routing is not None and version in routing.versions
 
     def routing(self, model_id: str) -> ModelRouting:
         """The current routing snapshot (read-only)."""
@@ -497,10 +503,26 @@ class ModelServingManager:
     # -- restoring after a restart ---------------------------------------------------------
 
     def restore(self, documents: Mapping[str, dict[str, Any]]) -> list[str]:
-        """Redeploy saved routings (models from URIs only); returns one line per problem met."""
+        """Redeploy saved routings (models from URIs only); returns one line per problem met.
+
+        Nothing is written back while restoring, and a model whose restore met a problem keeps
+        its saved document untouched, so a crash or a missing file never erases saved state:
+        the next start tries again. The problems also show in `health_check`.
+        """
         problems: list[str] = []
-        for model_id, document in sorted(documents.items()):
-            problems.extend(self._restore_one(model_id, document))
+        sink, self._state_sink = self._state_sink, None
+        try:
+            for model_id, document in sorted(documents.items()):
+                found = self._restore_one(model_id, document)
+                problems.extend(found)
+                routing = self._routes.get(model_id)
+                if not found and routing is not None and sink is not None:
+                    sink.save_deployment(model_id, routing.to_document())
+        finally:
+            self._state_sink = sink
+        for problem in problems:
+            log.warning("restore problem", extra={"problem": problem})
+        self.restore_problems = problems
         return problems
 
     def _restore_one(self, model_id: str, document: dict[str, Any]) -> list[str]:

@@ -101,8 +101,7 @@ def filters(query: SearchQuery, dialect: Dialect) -> Filters:
     for index, (key, value) in enumerate(query.tags.items()):
         alias = f"t{index}"
         out.joins.append(
-            f"JOIN version_tags {alias} ON {alias}.version_id = v.id "
-            f"AND {alias}.key = {ph} AND {alias}.value = {ph}"
+            f"JOIN version_tags {alias} ON {alias}.version_id = v.id AND {alias}.key = {ph} AND {alias}.value = {ph}"
         )
         out.join_params.extend((key, value))
     for index, cond in enumerate(query.conditions):
@@ -130,9 +129,7 @@ def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any
             order.append(f"{SORT_COLUMNS[key.field]} {direction}")
             continue
         alias = f"s{index}"
-        joins.append(
-            f"LEFT JOIN version_metrics {alias} ON {alias}.version_id = v.id AND {alias}.name = {ph}"
-        )
+        joins.append(f"LEFT JOIN version_metrics {alias} ON {alias}.version_id = v.id AND {alias}.name = {ph}")
         params.append(key.metric)
         # Missing metrics last in both directions (portable spelling of NULLS LAST).
         order.extend((f"CASE WHEN {alias}.value IS NULL THEN 1 ELSE 0 END", f"{alias}.value {direction}"))

@@ -67,9 +67,7 @@ def _inserted_id(cursor: sqlite3.Cursor) -> int:
 
 
 _INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({_marks(VERSION_INSERT_COLUMNS)})"
-_INSERT_DETAILS = (
-    f"INSERT INTO version_details ({DETAILS_INSERT_COLUMNS}) VALUES ({_marks(DETAILS_INSERT_COLUMNS)})"
-)
+_INSERT_DETAILS = f"INSERT INTO version_details ({DETAILS_INSERT_COLUMNS}) VALUES ({_marks(DETAILS_INSERT_COLUMNS)})"
 _INSERT_CHANGE = (
     "INSERT INTO stage_changes (model_id, version, from_stage, to_stage, changed_at, actor, reason, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -106,9 +104,7 @@ class SqliteRegistryStore(RegistryStore):
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
-                f"cannot create the registry directory {str(self._path.parent)!r}: {exc}"
-            ) from exc
+            raise StoreError(f"cannot create the registry directory {str(self._path.parent)!r}: {exc}") from exc
         inspect_database_file(self._path)
         try:
             with self._translated():
@@ -194,18 +190,12 @@ class SqliteRegistryStore(RegistryStore):
             else:
                 total = conn.execute(sql.count, sql.count_params).fetchone()[0]
             marks = ", ".join("?" for _ in ids)
-            rows = {
-                row[0]: row[1:] for row in conn.execute(f"{_SELECT_ID_VERSION} WHERE v.id IN ({marks})", ids)
-            }
-        return SearchPage.build(
-            tuple(version_from_row(rows[i]) for i in ids), total, query.offset, query.limit
-        )
+            rows = {row[0]: row[1:] for row in conn.execute(f"{_SELECT_ID_VERSION} WHERE v.id IN ({marks})", ids)}
+        return SearchPage.build(tuple(version_from_row(rows[i]) for i in ids), total, query.offset, query.limit)
 
     def statistics(self) -> RegistryStatistics:
         with self._read() as conn:
-            models, versions = conn.execute(
-                "SELECT COUNT(DISTINCT model_id), COUNT(*) FROM versions"
-            ).fetchone()
+            models, versions = conn.execute("SELECT COUNT(DISTINCT model_id), COUNT(*) FROM versions").fetchone()
             by_stage = dict(conn.execute("SELECT stage, COUNT(*) FROM versions GROUP BY stage").fetchall())
             by_framework = conn.execute(
                 "SELECT framework, COUNT(*) FROM versions GROUP BY framework ORDER BY framework"
@@ -225,9 +215,7 @@ class SqliteRegistryStore(RegistryStore):
         with self._write() as conn:
             for change in changes:
                 if change.from_stage is None:
-                    raise InvalidInputError(
-                        "changes", str(change.ref), "registrations go through add_version"
-                    )
+                    raise InvalidInputError("changes", str(change.ref), "registrations go through add_version")
                 row = conn.execute(_ID_AND_STAGE, key_params(change.ref)).fetchone()
                 if row is None:
                     raise NotFoundError(f"{change.ref} is not registered (it may have just been deleted)")
@@ -282,8 +270,7 @@ class SqliteRegistryStore(RegistryStore):
 
     def children(self, model_id: str, version: str) -> list[ModelVersion]:
         sql = (
-            SELECT_VERSION
-            + " WHERE v.parent_model_id = ? AND v.parent_version = ? ORDER BY v.model_id, v.version_sort"
+            SELECT_VERSION + " WHERE v.parent_model_id = ? AND v.parent_version = ? ORDER BY v.model_id, v.version_sort"
         )
         with self._read() as conn:
             return [version_from_row(row) for row in conn.execute(sql, (model_id, version))]
@@ -308,15 +295,11 @@ class SqliteRegistryStore(RegistryStore):
         try:
             return {model_id: json.loads(document) for model_id, document in rows}
         except json.JSONDecodeError as exc:
-            raise StoreError(
-                f"a deployment document in {str(self._path)!r} is not valid JSON: {exc}"
-            ) from exc
+            raise StoreError(f"a deployment document in {str(self._path)!r} is not valid JSON: {exc}") from exc
 
     def delete_deployment(self, model_id: str) -> bool:
         with self._write() as conn:
-            cursor = conn.execute(
-                "DELETE FROM deployments WHERE model_id = ?", (validate_model_id(model_id),)
-            )
+            cursor = conn.execute("DELETE FROM deployments WHERE model_id = ?", (validate_model_id(model_id),))
             return cursor.rowcount > 0
 
     # -- resources -------------------------------------------------------------------------------
@@ -353,9 +336,7 @@ class SqliteRegistryStore(RegistryStore):
         with self._connections_lock:
             if self._closed:
                 raise StoreError(f"the registry store {str(self._path)!r} is closed")
-            finished = [
-                (t, c) for t, c in self._connections if (thread := t()) is None or not thread.is_alive()
-            ]
+            finished = [(t, c) for t, c in self._connections if (thread := t()) is None or not thread.is_alive()]
             for entry in finished:
                 entry[1].close()
                 self._connections.remove(entry)

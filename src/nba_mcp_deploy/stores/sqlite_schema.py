@@ -51,8 +51,7 @@ STATEMENTS: tuple[str, ...] = (
     # The one-production-version rule, enforced by the database under any concurrency.
     "CREATE UNIQUE INDEX versions_one_production ON versions (model_id) WHERE stage = 'production'",
     "CREATE INDEX versions_by_registered ON versions (registered_at)",
-    "CREATE INDEX versions_by_parent ON versions (parent_model_id, parent_version) "
-    "WHERE parent_model_id IS NOT NULL",
+    "CREATE INDEX versions_by_parent ON versions (parent_model_id, parent_version) WHERE parent_model_id IS NOT NULL",
     """CREATE TABLE version_metrics (
         version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
         name TEXT NOT NULL,
@@ -82,9 +81,7 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX stage_changes_by_model ON stage_changes (model_id, seq)",
     "CREATE TABLE deployments (model_id TEXT PRIMARY KEY, document TEXT NOT NULL)",
 )
-TABLES = frozenset(
-    {"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments"}
-)
+TABLES = frozenset({"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments"})
 
 
 def prepare(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> None:
@@ -121,9 +118,7 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
 def _verify(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> None:
     application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     if application_id != APPLICATION_ID:
-        raise refuse(
-            path, f"another process initialised it as something else (application_id {application_id:#x})"
-        )
+        raise refuse(path, f"another process initialised it as something else (application_id {application_id:#x})")
     schema = conn.execute("PRAGMA user_version").fetchone()[0]
     if schema > SCHEMA_VERSION:
         raise refuse(
@@ -132,9 +127,7 @@ def _verify(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> N
             f"{SCHEMA_VERSION}); upgrade nba-mcp-deploy",
         )
     if schema < SCHEMA_VERSION:
-        raise refuse(
-            path, f"its schema version {schema} is not one this version knows (expected {SCHEMA_VERSION})"
-        )
+        raise refuse(path, f"its schema version {schema} is not one this version knows (expected {SCHEMA_VERSION})")
     missing = TABLES - _table_names(conn)
     if missing:
         raise refuse(path, f"tables are missing: {', '.join(sorted(missing))}")
