@@ -48,7 +48,7 @@ def test_a_promotion_whose_model_cannot_load_is_refused(services, nba: NbaModels
     registry.register_model(M, "v1.0", model_uri=str(nba.skops_file), stage="staging")
     registry.promote_model(M, "v1.0", "production")
     registry.register_model(M, "v2.0", model_uri=str(broken), stage="staging")
-    with pytest.raises(ModelLoadError, match="v1.0 keeps serving"):
+    with pytest.raises(ModelLoadError, match=r"v1.0 keeps serving"):
         registry.promote_model(M, "v2.0", "production")
     assert registry.get_model(M, "v2.0").stage.value == "staging"
     assert registry.get_production_model(M).version == "v1.0"

@@ -66,8 +66,6 @@ class DeploymentStateSink(Protocol):
 
     def save_deployment(self, model_id: str, document: dict[str, Any]) -> None: ...
 
-    def delete_deployment(self, model_id: str) -> None: ...
-
 
 class ModelServingManager:
     """Serves several versions of several models; see the module docstring for the threading model."""
