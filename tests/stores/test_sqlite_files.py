@@ -134,3 +134,31 @@ def _read_everything(store: SqliteRegistryStore, versions: int) -> None:
     for version in range(versions):
         store.get_version("m", f"v{version}")
     store.list_versions("m")
+
+
+def test_a_schema_1_registry_is_upgraded_in_place_and_keeps_its_versions(tmp_path):
+    path = _populated(tmp_path, versions=3)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE outbox")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    store = SqliteRegistryStore(tmp_path)
+    try:
+        assert len(store.list_versions("m")) == 3
+        entry = store.outbox_append("t", {"n": 1}, 0.0)
+        assert store.outbox_pending() == [entry]
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_an_unknown_older_schema_is_refused(tmp_path):
+    path = _populated(tmp_path, versions=1)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 0")
+    conn.commit()
+    conn.close()
+    _refused(tmp_path, "schema version 0")

@@ -13,6 +13,8 @@ here are tested, not just documented:
 - Invariants the store enforces itself, under concurrency: one production version per model,
   a parent exists when it is linked, and lineage never forms a cycle.
 - A store refuses to open a corrupt or foreign database (StoreError) and never resets it.
+- The outbox (`outbox.py`) is a queue in the same store: appends are durable and ordered,
+  deliveries are acknowledged one by one, refused entries can be parked and offered again.
 - Errors are ours (`errors.py`): NotFoundError, ConflictError, InvalidInputError, StoreError.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
 from nba_mcp_deploy.registry.records import (
     ModelSummary,
     ModelVersion,
@@ -32,7 +35,7 @@ from nba_mcp_deploy.registry.search import SearchPage, SearchQuery
 
 
 class RegistryStore(Protocol):
-    """Persistence of model versions, their stage history, lineage links and deployment state."""
+    """Persistence of model versions, their stage history, lineage links, deployment state and outbox."""
 
     # -- versions ----------------------------------------------------------------------------
 
@@ -118,6 +121,39 @@ class RegistryStore(Protocol):
 
     def delete_deployment(self, model_id: str) -> bool:
         """Forget a model's deployment document; False if there was none."""
+        ...
+
+    # -- outbox (see outbox.py) ------------------------------------------------------------------
+
+    def outbox_append(self, topic: str, payload: Mapping[str, Any], created_at: float) -> OutboxEntry:
+        """Queue a change for another system; durable and ordered after every earlier entry.
+
+        `topic` is 1-64 characters; `payload` must be JSON (InvalidInputError otherwise).
+        Entries appended by several threads or processes get distinct, increasing `seq`s.
+        """
+        ...
+
+    def outbox_pending(self, limit: int = 100) -> list[OutboxEntry]:
+        """Up to `limit` entries waiting for delivery, oldest (lowest `seq`) first; parked ones excluded."""
+        ...
+
+    def outbox_ack(self, seq: int) -> bool:
+        """Forget a delivered entry; False if it was already gone (another relay got there first)."""
+        ...
+
+    def outbox_fail(self, seq: int, error: str, *, park: bool) -> OutboxEntry | None:
+        """Count a failed delivery and keep `error`; with `park`, stop offering the entry.
+
+        Returns the updated entry, or None if it was already acknowledged.
+        """
+        ...
+
+    def outbox_counts(self) -> OutboxCounts:
+        """How many entries are pending and how many are parked."""
+        ...
+
+    def outbox_unpark(self) -> int:
+        """Offer every parked entry again (in its original order, attempts reset); returns how many."""
         ...
 
     # -- resources -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, DeployError, InvalidInputError, NotFoundError, StoreError
 from nba_mcp_deploy.identifiers import validate_model_id
+from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
 from nba_mcp_deploy.registry.records import (
     ModelSummary,
     ModelVersion,
@@ -54,6 +55,8 @@ from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
 FILE_NAME = "registry.db"
+MAX_TOPIC = 64
+MAX_OUTBOX_ERROR = 2_000
 
 
 def _marks(columns: str) -> str:
@@ -76,6 +79,7 @@ _SELECT_ID_VERSION = SELECT_VERSION.replace("SELECT ", "SELECT v.id, ", 1)
 # Versions are looked up by their semantic key (see rows.key_params).
 _KEY = " WHERE v.model_id = ? AND v.version_sort = ?"
 _ID_AND_STAGE = "SELECT v.id, v.stage FROM versions v" + _KEY
+_SELECT_OUTBOX = "SELECT seq, topic, payload, created_at, attempts, last_error, parked FROM outbox"
 _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" for s in Stage)
 
 
@@ -301,6 +305,57 @@ class SqliteRegistryStore(RegistryStore):
         with self._write() as conn:
             cursor = conn.execute("DELETE FROM deployments WHERE model_id = ?", (validate_model_id(model_id),))
             return cursor.rowcount > 0
+
+    # -- outbox ----------------------------------------------------------------------------------
+
+    def outbox_append(self, topic: str, payload: Mapping[str, Any], created_at: float) -> OutboxEntry:
+        if not isinstance(topic, str) or not 1 <= len(topic) <= MAX_TOPIC:
+            raise InvalidInputError("topic", topic, f"expected 1-{MAX_TOPIC} characters")
+        if not isinstance(payload, Mapping):
+            raise InvalidInputError("payload", payload, "expected a mapping (a JSON object)")
+        encoded = to_json(payload, "payload")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO outbox (topic, payload, created_at) VALUES (?, ?, ?)", (topic, encoded, created_at)
+            )
+            seq = _inserted_id(cursor)
+        return OutboxEntry(seq=seq, topic=topic, payload=json.loads(encoded), created_at=created_at)
+
+    def outbox_pending(self, limit: int = 100) -> list[OutboxEntry]:
+        with self._read() as conn:
+            rows = conn.execute(f"{_SELECT_OUTBOX} WHERE parked = 0 ORDER BY seq LIMIT ?", (max(0, limit),))
+            return [self._outbox_entry(row) for row in rows]
+
+    def outbox_ack(self, seq: int) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,)).rowcount > 0
+
+    def outbox_fail(self, seq: int, error: str, *, park: bool) -> OutboxEntry | None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, parked = ? WHERE seq = ?",
+                (str(error)[:MAX_OUTBOX_ERROR], int(park), seq),
+            )
+            row = conn.execute(f"{_SELECT_OUTBOX} WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else self._outbox_entry(row)
+
+    def outbox_counts(self) -> OutboxCounts:
+        with self._read() as conn:
+            pending, parked = conn.execute(
+                "SELECT COALESCE(SUM(parked = 0), 0), COALESCE(SUM(parked = 1), 0) FROM outbox"
+            ).fetchone()
+        return OutboxCounts(pending=pending, parked=parked)
+
+    def outbox_unpark(self) -> int:
+        with self._write() as conn:
+            return conn.execute("UPDATE outbox SET parked = 0, attempts = 0 WHERE parked = 1").rowcount
+
+    def _outbox_entry(self, row: tuple[Any, ...]) -> OutboxEntry:
+        try:
+            payload = json.loads(row[2])
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"outbox entry {row[0]} in {str(self._path)!r} is not valid JSON: {exc}") from exc
+        return OutboxEntry(row[0], row[1], payload, row[3], row[4], row[5], bool(row[6]))
 
     # -- resources -------------------------------------------------------------------------------
 
