@@ -11,6 +11,7 @@ from nba_mcp_deploy.monitoring.methods import DriftMethod, parse_method, psi_rea
 from nba_mcp_deploy.monitoring.monitor import ActualsResult, ModelMonitor, ReferenceSummary
 from nba_mcp_deploy.monitoring.performance import ModelTask, PerformanceReport
 from nba_mcp_deploy.monitoring.plot import render_drift_png
+from nba_mcp_deploy.monitoring.reports import MonitorReport, ReportKind, ReportListener
 from nba_mcp_deploy.monitoring.samples import (
     ReferenceData,
     prepare_current,
@@ -42,10 +43,13 @@ __all__ = [
     "FeatureDriftResult",
     "ModelMonitor",
     "ModelTask",
+    "MonitorReport",
     "MonitoringService",
     "PerformanceReport",
     "ReferenceData",
     "ReferenceSummary",
+    "ReportKind",
+    "ReportListener",
     "benjamini_hochberg",
     "bonferroni",
     "chi_square",

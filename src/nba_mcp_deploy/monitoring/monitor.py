@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from nba_mcp_deploy.monitoring.performance import (
 )
 from nba_mcp_deploy.monitoring.plot import render_drift_png
 from nba_mcp_deploy.monitoring.prediction_log import LogView, PredictionLog, to_float
+from nba_mcp_deploy.monitoring.reports import MonitorReport, ReportKind
 from nba_mcp_deploy.monitoring.samples import ReferenceData, prepare_numeric, prepare_reference
 from nba_mcp_deploy.monitoring.tabular import Columns, read_columns
 from nba_mcp_deploy.serving.ports import PredictionBatch
@@ -80,8 +81,10 @@ class ModelMonitor:
         task: ModelTask | str | None = None,
         baseline_accuracy: float | None = None,
         min_requests_for_alerts: int = MIN_REQUESTS_FOR_ALERTS,
+        on_report: Callable[[MonitorReport], None] | None = None,
     ) -> None:
         self.model_id = model_id
+        self._on_report = on_report
         self.config = config or DeploymentConfig()
         self._clock = clock or SystemClock()
         self._alerts = alerts or AlertBook(cooldown_sec=self.config.alert_cooldown_sec, clock=self._clock)
@@ -296,6 +299,7 @@ class ModelMonitor:
             workers=workers,
         )
         self._feature_drift_alert(report, version)
+        self._publish(ReportKind.FEATURE_DRIFT, version, report)
         return report
 
     def _feature_drift_alert(self, report: DriftReport, version: str | None) -> None:
@@ -379,6 +383,7 @@ class ModelMonitor:
             drift_significance=self.config.drift_significance,
         )
         self._prediction_drift_alert(report.results[0], version)
+        self._publish(ReportKind.PREDICTION_DRIFT, version, report)
         return report
 
     def _prediction_drift_alert(self, result: Any, version: str | None) -> None:
@@ -433,7 +438,17 @@ class ModelMonitor:
         )
         if evaluate_alerts:
             self._performance_alerts(report)
+        self._publish(ReportKind.PERFORMANCE, version, report)
         return report
+
+    def _publish(self, kind: ReportKind, version: str | None, report: DriftReport | PerformanceReport) -> None:
+        """Hand a finished report to the service's report listeners (see reports.py)."""
+        if self._on_report is None:
+            return
+        try:
+            self._on_report(MonitorReport(self.model_id, version, kind, self._clock.now(), report))
+        except Exception:  # a listener must never fail a drift check
+            _log.exception("report listener failed", extra={"model_id": self.model_id})
 
     def _performance_alerts(self, report: PerformanceReport) -> None:
         if report.requests >= self.min_requests_for_alerts:

@@ -18,6 +18,7 @@ from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.monitoring.alerts import Alert, AlertBook, AlertNotifier, AlertSeverity
 from nba_mcp_deploy.monitoring.monitor import ModelMonitor
 from nba_mcp_deploy.monitoring.performance import ModelTask
+from nba_mcp_deploy.monitoring.reports import MonitorReport, ReportListener
 from nba_mcp_deploy.serving.ports import PredictionBatch
 
 _log = get_logger(__name__)
@@ -39,6 +40,7 @@ class MonitoringService:
         self.alerts = AlertBook(cooldown_sec=self.config.alert_cooldown_sec, clock=self._clock, notifier=notifier)
         self._lock = threading.Lock()
         self._monitors: dict[str, ModelMonitor] = {}
+        self._report_listeners: tuple[ReportListener, ...] = ()
         self.observe_failures = 0
 
     def monitor(self, model_id: str, *, task: ModelTask | str | None = None, **options: Any) -> ModelMonitor:
@@ -51,10 +53,27 @@ class MonitoringService:
             found = self._monitors.get(model_id)
             if found is None:
                 found = ModelMonitor(
-                    model_id, config=self.config, clock=self._clock, alerts=self.alerts, task=task, **options
+                    model_id,
+                    config=self.config,
+                    clock=self._clock,
+                    alerts=self.alerts,
+                    task=task,
+                    on_report=self._publish_report,
+                    **options,
                 )
                 self._monitors[model_id] = found
         return found
+
+    def add_report_listener(self, listener: ReportListener) -> None:
+        """Tell `listener` about every later drift check and performance report (see reports.py)."""
+        self._report_listeners = (*self._report_listeners, listener)
+
+    def _publish_report(self, report: MonitorReport) -> None:
+        for listener in self._report_listeners:
+            try:
+                listener.on_report(report)
+            except Exception:
+                _log.exception("report listener failed", extra={"listener": type(listener).__name__})
 
     def get(self, model_id: str) -> ModelMonitor:
         """The model's monitor; NotFoundError if the model was never monitored."""

@@ -138,8 +138,16 @@ class OperationOut(_Out):
     last_error: str | None
 
 
+class DependencyOut(_Out):
+    name: str = Field(description="the system the server reports to, e.g. mlflow")
+    status: str = Field(description="healthy | degraded (serving goes on either way)")
+    reasons: list[str]
+    backlog: int = Field(description="changes waiting in the outbox to reach it (replayed in order)")
+    failed: int = Field(description="changes it refused repeatedly, parked until sync_registry retries them")
+
+
 class HealthOut(_Out):
-    """Worst status over the models, with the reasons, and per-tool operation metrics."""
+    """Worst status over the models and dependencies, with the reasons, and per-tool operation metrics."""
 
     status: str = Field(description="healthy | degraded | unhealthy")
     reasons: list[str]
@@ -147,6 +155,7 @@ class HealthOut(_Out):
     checked_at: float
     models: list[ModelHealthOut]
     operations: dict[str, OperationOut]
+    dependencies: list[DependencyOut] = Field(description="systems the server mirrors to (MLflow), if enabled")
 
 
 class ReferenceOut(_Out):

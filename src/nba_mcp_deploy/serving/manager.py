@@ -35,12 +35,14 @@ from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.serving.breaker import BreakerSettings, CircuitBreaker
+from nba_mcp_deploy.serving.control import ControlChange, ControlKind, ControlListener
 from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion, ShadowConfig, empty_routing
 from nba_mcp_deploy.serving.estimator import EstimatorModel
 from nba_mcp_deploy.serving.health import HealthThresholds, model_health, shadow_info, split_info, worst
 from nba_mcp_deploy.serving.inputs import to_feature_matrix
 from nba_mcp_deploy.serving.metrics import VersionMetrics
 from nba_mcp_deploy.serving.ports import (
+    HealthSource,
     LoadedModel,
     ModelLoader,
     ModelOutput,
@@ -50,7 +52,6 @@ from nba_mcp_deploy.serving.ports import (
 from nba_mcp_deploy.serving.results import (
     DeploymentInfo,
     HealthReport,
-    HealthStatus,
     PredictionResult,
     RoutedBy,
     VersionInfo,
@@ -101,6 +102,8 @@ class ModelServingManager:
         self._control = threading.RLock()
         self._shadow = ShadowRunner(config.shadow_queue_size)
         self.restore_problems: list[str] = []
+        self._control_listeners: tuple[ControlListener, ...] = ()
+        self._health_sources: tuple[HealthSource, ...] = ()
         self._request_prefix = f"{os.getpid():x}{random.getrandbits(24):06x}"
         self._request_counter = itertools.count(1)
 
@@ -161,7 +164,7 @@ class ModelServingManager:
                     routing = routing.with_changes(versions=versions)
                     if set_active or routing.active is None:
                         routing = _activate(routing, version)
-                    self._publish(routing)
+                    self._publish(routing, ControlKind.DEPLOYED, version)
                 log.info("deployed", extra={"load_ms": round(load_ms, 1), "active": routing.active})
                 return self._info(routing)
         finally:
@@ -376,7 +379,7 @@ class ModelServingManager:
             routing = self._routing(model_id)
             self._require_deployed(routing, version)
             routing = _activate(routing, version)
-            self._publish(routing)
+            self._publish(routing, ControlKind.ACTIVATED, version)
             return self._info(routing)
 
     def retire_model(self, model_id: str, version: str) -> DeploymentInfo:
@@ -402,7 +405,7 @@ class ModelServingManager:
                 previous_active=tuple(v for v in routing.previous_active if v != version),
                 shadow=None if shadow is not None and shadow.version == version else shadow,
             )
-            self._publish(routing)
+            self._publish(routing, ControlKind.RETIRED, version)
             return self._info(routing)
 
     def setup_ab_test(
@@ -420,7 +423,7 @@ class ModelServingManager:
                     f"not deployed: {missing}; deployed: {routing.sorted_versions()}",
                 )
             routing = routing.with_changes(split=split)
-            self._publish(routing)
+            self._publish(routing, ControlKind.AB_TEST_SET)
             return self._info(routing)
 
     def clear_ab_test(self, model_id: str) -> DeploymentInfo:
@@ -428,7 +431,7 @@ class ModelServingManager:
         with self._control:
             routing = self._routing(model_id)
             routing = routing.with_changes(split=None)
-            self._publish(routing)
+            self._publish(routing, ControlKind.AB_TEST_CLEARED)
             return self._info(routing)
 
     def setup_shadow(self, model_id: str, version: str, fraction: float = 1.0) -> DeploymentInfo:
@@ -443,13 +446,13 @@ class ModelServingManager:
                     "version", version, f"it is the active version of {model_id}; shadow a standby version"
                 )
             routing = routing.with_changes(shadow=ShadowConfig(version, float(fraction)))
-            self._publish(routing)
+            self._publish(routing, ControlKind.SHADOW_SET, version)
             return self._info(routing)
 
     def clear_shadow(self, model_id: str) -> DeploymentInfo:
         with self._control:
             routing = self._routing(model_id).with_changes(shadow=None)
-            self._publish(routing)
+            self._publish(routing, ControlKind.SHADOW_CLEARED)
             return self._info(routing)
 
     def reset_circuit_breaker(self, model_id: str, version: str) -> DeploymentInfo:
@@ -472,16 +475,30 @@ class ModelServingManager:
         names = [model_id] if model_id is not None else sorted(self._routes)
         routes = [self._routing(name) for name in names]
         models = [model_health(r, self._thresholds) for r in routes]
+        dependencies = [source.health() for source in self._health_sources]
         reasons = [f"{m.model_id}: {reason}" for m in models for reason in m.reasons]
         reasons += [f"not restored after restart: {problem}" for problem in self.restore_problems]
+        reasons = (reasons if models else ["no models deployed"]) + [
+            f"{d.name}: {reason}" for d in dependencies for reason in d.reasons
+        ]
         return HealthReport(
-            status=worst([m.status for m in models]) if models else HealthStatus.HEALTHY,
-            reasons=reasons if models else ["no models deployed"],
+            status=worst([m.status for m in models] + [d.status for d in dependencies]),
+            reasons=reasons,
             ready=all(m.ready for m in models),
             checked_at=self._clock.now(),
             models=models,
             operations=self.operations.snapshot(),
+            dependencies=dependencies,
         )
+
+    def add_control_listener(self, listener: ControlListener) -> None:
+        """Tell `listener` about every later control change (see serving/control.py)."""
+        with self._control:
+            self._control_listeners = (*self._control_listeners, listener)
+
+    def add_health_source(self, source: HealthSource) -> None:
+        """Include `source`'s health in every later `health_check`."""
+        self._health_sources = (*self._health_sources, source)
 
     def is_deployed(self, model_id: str, version: str) -> bool:
         routing = self._routes.get(model_id)
@@ -509,6 +526,7 @@ class ModelServingManager:
         """
         problems: list[str] = []
         sink, self._state_sink = self._state_sink, None
+        listeners, self._control_listeners = self._control_listeners, ()
         try:
             for model_id, document in sorted(documents.items()):
                 found = self._restore_one(model_id, document)
@@ -518,6 +536,7 @@ class ModelServingManager:
                     sink.save_deployment(model_id, routing.to_document())
         finally:
             self._state_sink = sink
+            self._control_listeners = listeners
         for problem in problems:
             log.warning("restore problem", extra={"problem": problem})
         self.restore_problems = problems
@@ -571,11 +590,21 @@ class ModelServingManager:
                 f"{routing.model_id} has no deployed version {version!r}; deployed: {routing.sorted_versions()}"
             )
 
-    def _publish(self, routing: ModelRouting) -> None:
-        """Swap in the new snapshot and persist it (called with the control lock held)."""
+    def _publish(self, routing: ModelRouting, kind: ControlKind | None = None, version: str | None = None) -> None:
+        """Swap in the new snapshot, persist it and tell the control listeners what `kind` of
+        change it was (called with the control lock held; restoring passes no kind)."""
         self._routes[routing.model_id] = routing
-        if self._state_sink is not None:
-            self._state_sink.save_deployment(routing.model_id, routing.to_document())
+        document = routing.to_document() if self._state_sink is not None or self._control_listeners else None
+        if self._state_sink is not None and document is not None:
+            self._state_sink.save_deployment(routing.model_id, document)
+        if kind is None or document is None:
+            return
+        change = ControlChange(routing.model_id, kind, version, self._clock.now(), document)
+        for listener in self._control_listeners:
+            try:
+                listener.on_control_change(change)
+            except Exception:  # a listener must never undo or block a control change
+                log.exception("control listener failed", extra={"listener": type(listener).__name__})
 
     def _info(self, routing: ModelRouting) -> DeploymentInfo:
         versions = [

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from nba_mcp_deploy.serving.results import DependencyHealth
 
 
 @dataclass(slots=True)
@@ -90,3 +93,11 @@ class ModelLoader(Protocol):
     """Turns a model URI into a loaded model; raises ModelLoadError / PermissionDeniedError."""
 
     def load(self, model_uri: str) -> LoadedModel: ...
+
+
+class HealthSource(Protocol):
+    """A dependency that reports its own health into `health_check` (e.g. the MLflow mirror)."""
+
+    def health(self) -> DependencyHealth:
+        """Quick and never raising: called on every health check."""
+        ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -109,8 +109,21 @@ class ModelHealth:
 
 
 @dataclass(frozen=True)
+class DependencyHealth:
+    """A system the server reports to (MLflow): `backlog` changes wait to reach it, `failed`
+    ones it refused. Serving does not need it, so it can degrade the status, never readiness."""
+
+    name: str
+    status: HealthStatus
+    reasons: list[str]
+    backlog: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
 class HealthReport:
-    """The whole server: worst status of its models, each model's detail, operation metrics."""
+    """The whole server: worst status of its models and dependencies, each model's detail,
+    operation metrics."""
 
     status: HealthStatus
     reasons: list[str]
@@ -118,3 +131,4 @@ class HealthReport:
     checked_at: float
     models: list[ModelHealth]
     operations: dict[str, OperationStats]
+    dependencies: list[DependencyHealth] = field(default_factory=list)
