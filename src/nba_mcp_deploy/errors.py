@@ -13,7 +13,9 @@ message is written for the agent that will read it: what was wrong and what is a
     ├── CircuitOpenError         the version's circuit breaker refuses calls until retry_at
     ├── ModelLoadError           a model could not be loaded or failed its warm-up call
     ├── ModelExecutionError      the model raised while predicting
-    └── StoreError               the persistent store failed or holds a corrupt/foreign file
+    ├── StoreError               the persistent store failed or holds a corrupt/foreign file
+    ├── UnavailableError         a system we mirror to or load from (MLflow) does not answer
+    └── RemoteError              that system answered but refused the request (says why)
 """
 
 from __future__ import annotations
@@ -89,3 +91,11 @@ class ModelExecutionError(DeployError):
 
 class StoreError(DeployError):
     """The persistent store failed, or its file is corrupt or not ours."""
+
+
+class UnavailableError(DeployError):
+    """A system we mirror to or load from (MLflow) does not answer; what was to reach it waits."""
+
+
+class RemoteError(DeployError):
+    """A system we mirror to or load from (MLflow) answered but refused the request."""

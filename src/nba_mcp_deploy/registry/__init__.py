@@ -7,6 +7,7 @@ Pure core: imports neither `mcp` nor `mlflow`; persistence goes through `Registr
 from nba_mcp_deploy.registry.compare import Comparison, HyperparameterDiff, MetricDiff
 from nba_mcp_deploy.registry.lineage import Descendant, Lineage, LineageRelation, RelationKind
 from nba_mcp_deploy.registry.listeners import StageListener
+from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
 from nba_mcp_deploy.registry.records import (
     ChangeReason,
     ModelSummary,
@@ -17,24 +18,37 @@ from nba_mcp_deploy.registry.records import (
     VersionRef,
 )
 from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.runs import TrainingRun, TrainingRuns
 from nba_mcp_deploy.registry.search import MetricCondition, Operator, SearchPage, SearchQuery, SortKey
 from nba_mcp_deploy.registry.stages import TRANSITIONS, Stage, allowed_targets
 from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.workflows import (
+    CheckedPromotion,
+    GateResult,
+    MetricGate,
+    VersionComparison,
+    VersionWorkflows,
+)
 
 __all__ = [
     "TRANSITIONS",
     "ChangeReason",
+    "CheckedPromotion",
     "Comparison",
     "Descendant",
+    "GateResult",
     "HyperparameterDiff",
     "Lineage",
     "LineageRelation",
     "MetricCondition",
     "MetricDiff",
+    "MetricGate",
     "ModelRegistry",
     "ModelSummary",
     "ModelVersion",
     "Operator",
+    "OutboxCounts",
+    "OutboxEntry",
     "RegistryStatistics",
     "RegistryStore",
     "RelationKind",
@@ -45,6 +59,10 @@ __all__ = [
     "StageChange",
     "StageChangeResult",
     "StageListener",
+    "TrainingRun",
+    "TrainingRuns",
+    "VersionComparison",
     "VersionRef",
+    "VersionWorkflows",
     "allowed_targets",
 ]

@@ -6,6 +6,7 @@ zero or the metric is missing on one side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +55,15 @@ class Comparison:
 
 
 def metric_diffs(a: ModelVersion, b: ModelVersion) -> list[MetricDiff]:
-    """Every metric of either side, sorted by name."""
+    """Every metric of either version, sorted by name."""
+    return diff_metrics(a.metrics, b.metrics)
+
+
+def diff_metrics(a: Mapping[str, float], b: Mapping[str, float]) -> list[MetricDiff]:
+    """Every metric of either side, sorted by name (also for metrics read from training runs)."""
     out = []
-    for name in sorted(set(a.metrics) | set(b.metrics)):
-        va, vb = a.metrics.get(name), b.metrics.get(name)
+    for name in sorted(set(a) | set(b)):
+        va, vb = a.get(name), b.get(name)
         absolute = None if va is None or vb is None else vb - va
         relative = None if absolute is None or va == 0 or va is None else absolute / abs(va)
         out.append(MetricDiff(name, va, vb, absolute, relative))
@@ -65,11 +71,16 @@ def metric_diffs(a: ModelVersion, b: ModelVersion) -> list[MetricDiff]:
 
 
 def hyperparameter_diffs(a: ModelVersion, b: ModelVersion) -> tuple[list[HyperparameterDiff], list[str]]:
-    """The hyperparameters that differ (or exist on one side only), and the names that are equal."""
+    """The hyperparameters that differ (or exist on one version only), and the names that are equal."""
+    return diff_values(a.hyperparameters, b.hyperparameters)
+
+
+def diff_values(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[list[HyperparameterDiff], list[str]]:
+    """The names whose values differ (or exist on one side only), and the names that are equal."""
     differing, same = [], []
-    for name in sorted(set(a.hyperparameters) | set(b.hyperparameters)):
-        in_a, in_b = name in a.hyperparameters, name in b.hyperparameters
-        va, vb = a.hyperparameters.get(name), b.hyperparameters.get(name)
+    for name in sorted(set(a) | set(b)):
+        in_a, in_b = name in a, name in b
+        va, vb = a.get(name), b.get(name)
         if in_a and in_b and va == vb:
             same.append(name)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,12 @@ from nba_mcp_deploy.registry.records import (
     StageChangeResult,
     VersionRef,
 )
+from nba_mcp_deploy.registry.runs import (
+    SOURCE_RUN_TAG,
+    TrainingRuns,
+    run_hyperparameters,
+    run_metrics,
+)
 from nba_mcp_deploy.registry.search import SearchPage, SearchQuery, SortKey, build_query
 from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_stage
 from nba_mcp_deploy.registry.store import RegistryStore
@@ -48,6 +55,7 @@ from nba_mcp_deploy.registry.validation import (
 logger = get_logger("registry")
 
 DEFAULT_ACTOR = "local"
+RUN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 MAX_PLAN_ATTEMPTS = 50
 _LATEST_FIRST = (SortKey("version", descending=True),)
 
@@ -60,7 +68,8 @@ class ModelRegistry:
 
     `store` persists (see RegistryStore); `clock` stamps records; `listeners` are told about
     every stage change (see StageListener) — the serving layer uses them to deploy and
-    activate promoted versions. Thread-safe as long as the store is.
+    activate promoted versions; `runs` is where training runs are read (see runs.py).
+    Thread-safe as long as the store is.
     """
 
     def __init__(
@@ -69,19 +78,30 @@ class ModelRegistry:
         *,
         clock: Clock | None = None,
         listeners: Sequence[StageListener] = (),
+        runs: TrainingRuns | None = None,
     ) -> None:
         self._store = store
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._listeners: tuple[StageListener, ...] = tuple(listeners)
+        self._runs = runs
 
     @property
     def store(self) -> RegistryStore:
         """The store (the serving layer keeps its deployment state there too)."""
         return self._store
 
+    @property
+    def runs(self) -> TrainingRuns | None:
+        """Where training runs are read from; None when no tracker is configured."""
+        return self._runs
+
     def add_listener(self, listener: StageListener) -> None:
         """Tell `listener` about every later stage change."""
         self._listeners = (*self._listeners, listener)
+
+    def use_runs(self, runs: TrainingRuns | None) -> None:
+        """Read training runs from `runs` from now on (set when MLflow is enabled)."""
+        self._runs = runs
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -100,13 +120,19 @@ class ModelRegistry:
         model_uri: str | None = None,
         parent: VersionRef | str | None = None,
         actor: str = DEFAULT_ACTOR,
+        run_id: str | None = None,
     ) -> ModelVersion:
         """Add a new version; an existing (model_id, version) is a ConflictError, never overwritten.
 
         `parent` is the version this one was derived from: `v1.0` (same model) or
         `other_model:v1.0`; it must exist. New versions start in development or staging.
+        `run_id` names the training run it came from (needs a tracker, see `runs`): the run's
+        metrics and parameters are copied (the ones given here win) and the version is tagged
+        with the run id.
         """
         model_id, version = validate_model_id(model_id), canonical_version(version)
+        if run_id is not None:
+            metrics, hyperparameters, tags = self._from_run(run_id, metrics, hyperparameters, tags)
         start = parse_stage(stage)
         if start not in REGISTRATION_STAGES:
             allowed = ", ".join(s.value for s in REGISTRATION_STAGES)
@@ -337,6 +363,27 @@ class ModelRegistry:
         return self._store.statistics()
 
     # -- internals -------------------------------------------------------------------------
+
+    def _from_run(
+        self,
+        run_id: str,
+        metrics: Mapping[str, float] | None,
+        hyperparameters: Mapping[str, Any] | None,
+        tags: Mapping[str, str] | None,
+    ) -> tuple[dict[str, float], dict[str, Any], dict[str, str]]:
+        """What a registration from a training run records: the run's numbers under ours."""
+        if self._runs is None:
+            raise InvalidInputError(
+                "run_id", run_id, "registering from a training run needs MLflow: set MLFLOW_TRACKING_URI"
+            )
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+            raise InvalidInputError("run_id", run_id, "expected a run id (1-64 letters, digits, '_' or '-')")
+        run = self._runs.get_run(run_id)
+        return (
+            {**run_metrics(run), **(metrics or {})},
+            {**run_hyperparameters(run), **(hyperparameters or {})},
+            {**(tags or {}), SOURCE_RUN_TAG: run.run_id},
+        )
 
     def _apply(self, plan: Callable[[], Planned]) -> Planned:
         """Plan, tell listeners, apply compare-and-set; plan again if someone else got there first."""

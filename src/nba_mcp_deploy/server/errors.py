@@ -24,7 +24,9 @@ from nba_mcp_deploy.errors import (
     ModelLoadError,
     NotFoundError,
     PermissionDeniedError,
+    RemoteError,
     StoreError,
+    UnavailableError,
 )
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.operations import OperationMetrics
@@ -43,6 +45,8 @@ _LABELS: tuple[tuple[type[DeployError], str], ...] = (
     (ModelLoadError, "model load failed"),
     (ModelExecutionError, "model error"),
     (StoreError, "store error"),
+    (UnavailableError, "unavailable"),
+    (RemoteError, "refused by a remote service"),
 )
 
 
