@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
@@ -20,6 +21,9 @@ from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
 
+if TYPE_CHECKING:
+    from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
+
 
 @dataclass
 class Services:
@@ -31,8 +35,12 @@ class Services:
     monitoring: MonitoringService
     manager: ModelServingManager
     registry: ModelRegistry
+    # MLflow mirroring, runs and metrics; None when MLflow is disabled (mlflow is never imported).
+    mlflow: MlflowSync | None = None
 
     def close(self) -> None:
+        if self.mlflow is not None:
+            self.mlflow.close()
         self.manager.close()
         self.monitoring.close()
         self.registry.store.close()
@@ -64,6 +72,14 @@ def build_services(
     registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
     if restore:
         manager.restore(store.load_deployments())
-    return Services(
+    services = Services(
         config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager, registry=registry
     )
+    if config.enable_mlflow:
+        from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
+
+        services.mlflow = MlflowSync(
+            config, store=store, registry=registry, manager=manager, monitoring=monitoring, clock=clock
+        )
+        services.mlflow.start()
+    return services

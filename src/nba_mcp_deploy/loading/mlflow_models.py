@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from nba_mcp_deploy.errors import ModelLoadError, NotFoundError
+from nba_mcp_deploy.errors import ModelLoadError, NotFoundError, RemoteError
+from nba_mcp_deploy.loading.pickle_files import load_pickle_file
+from nba_mcp_deploy.loading.skops_files import load_skops_file
 from nba_mcp_deploy.serving.estimator import EstimatorModel
-from nba_mcp_deploy.serving.ports import ModelOutput
+from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
+
+if TYPE_CHECKING:
+    from nba_mcp_deploy.mlflow_sync.gateway import MlflowGateway
 
 NUMERIC_SIGNATURE_TYPES = frozenset({"double", "float", "long", "integer", "boolean"})
+# models:/<name>/<version>[/path], models:/<name>@<alias>[/path], models:/<logged model id>
+_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?P<reference>/[^/]+|@[^/]+)?(?:/(?P<path>.+))?$")
+DOWNLOADED_FILE_LOADERS: dict[str, Callable[..., EstimatorModel]] = {
+    ".skops": load_skops_file,
+    ".joblib": load_pickle_file,
+    ".pkl": load_pickle_file,
+    ".pickle": load_pickle_file,
+}
 
 
 class PyfuncModel:
@@ -100,29 +113,72 @@ def load_local_mlflow_model(path: Path, *, source: str) -> EstimatorModel | Pyfu
 
 def load_remote_mlflow_model(
     uri: str, *, cache_dir: Path, tracking_uri: str | None, registry_uri: str | None
-) -> EstimatorModel | PyfuncModel:
-    """Resolve `models:/...` or `runs:/...` through the tracking server, download, then load."""
+) -> LoadedModel:
+    """Resolve `models:/...` or `runs:/...` through the tracking server, download, then load.
+
+    `models:/` URIs are resolved with a client of the configured server: MLflow's own resolver
+    reads the process-wide registry URI instead (a local `mlflow.db`), whatever is passed to
+    `download_artifacts`. A server that does not answer fails at once, not after MLflow's
+    minutes of retries. A downloaded `.skops` / `.joblib` file (what the registry mirror uploads
+    for such models) loads like a local one: it comes from the trusted tracking server.
+    """
     if not tracking_uri:
         raise ModelLoadError(
             f"cannot resolve {uri!r}: no MLflow tracking server is configured (set MLFLOW_TRACKING_URI)"
         )
+    from nba_mcp_deploy.mlflow_sync.gateway import MlflowGateway
+
+    gateway = MlflowGateway(tracking_uri, experiment_name="", registry_uri=registry_uri)
+    gateway.check()
     destination = cache_dir / "mlflow" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', uri)[:80]}-{uuid.uuid4().hex[:8]}"
     destination.mkdir(parents=True, exist_ok=True)
     try:
-        from mlflow.artifacts import download_artifacts
+        with gateway.calls(f"downloading {uri}"):
+            from mlflow.artifacts import download_artifacts
 
-        local = download_artifacts(
-            artifact_uri=uri, dst_path=str(destination), tracking_uri=tracking_uri, registry_uri=registry_uri
-        )
-    except Exception as exc:
-        text = f"{type(exc).__name__}: {exc}"
-        if "RESOURCE_DOES_NOT_EXIST" in text or "not found" in text.lower():
+            local = download_artifacts(
+                artifact_uri=_download_uri(uri, gateway), dst_path=str(destination), tracking_uri=tracking_uri
+            )
+    except NotFoundError as exc:
+        raise NotFoundError(f"{uri!r} was not found on the MLflow server at {tracking_uri}: {exc}") from exc
+    except RemoteError as exc:
+        if "not found" in str(exc).lower() or "Failed to download" in str(exc):
             raise NotFoundError(f"{uri!r} was not found on the MLflow server at {tracking_uri}: {exc}") from exc
-        raise ModelLoadError(f"could not download {uri!r} from {tracking_uri}: {text}") from exc
+        raise ModelLoadError(f"could not download {uri!r} from {tracking_uri}: {exc}") from exc
     local_path = Path(local)
+    if local_path.is_file() and local_path.suffix.lower() in DOWNLOADED_FILE_LOADERS:
+        return DOWNLOADED_FILE_LOADERS[local_path.suffix.lower()](local_path, source=uri)
     if not (local_path / "MLmodel").is_file():
-        raise ModelLoadError(f"{uri!r} does not point at an MLflow model (no MLmodel file in what was downloaded)")
+        raise ModelLoadError(
+            f"{uri!r} does not point at an MLflow model (no MLmodel file in what was downloaded) "
+            f"nor at a {'/'.join(DOWNLOADED_FILE_LOADERS)} file"
+        )
     return load_local_mlflow_model(local_path, source=uri)
+
+
+def _download_uri(uri: str, gateway: MlflowGateway) -> str:
+    """Where the artifacts of `uri` are: `models:/` resolved through the configured registry."""
+    match = _MODELS_URI.match(uri)
+    if match is None:
+        return uri  # runs:/ URIs are resolved with the tracking URI passed to download_artifacts
+    name, reference, path = match["name"], match["reference"], match["path"] or ""
+    client = gateway.client
+    if reference is None:  # models:/<logged model id>
+        with gateway.calls(f"resolving {uri}"):
+            base = str(client.get_logged_model(name).artifact_location)
+    else:
+        with gateway.calls(f"resolving {uri}"):
+            if reference.startswith("@"):
+                number = str(client.get_model_version_by_alias(name, reference[1:]).version)
+            elif reference[1:].isdigit():
+                number = reference[1:]
+            else:
+                raise ModelLoadError(
+                    f"{uri!r}: MLflow stages ({reference[1:]}) are deprecated; use an alias, "
+                    f"e.g. models:/{name}@production"
+                )
+            base = str(client.get_model_version_download_uri(name, number))
+    return base.rstrip("/") + (f"/{path}" if path else "")
 
 
 def _signature_columns(signature: Any) -> tuple[list[str] | None, bool]:

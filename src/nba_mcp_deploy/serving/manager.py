@@ -30,6 +30,7 @@ from nba_mcp_deploy.errors import (
     ModelLoadError,
     NotFoundError,
     PermissionDeniedError,
+    UnavailableError,
 )
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
@@ -190,7 +191,7 @@ class ModelServingManager:
                 raise ModelLoadError(f"cannot load {model_uri!r}: this manager has no model loader{keeps}")
             try:
                 model = self._loader.load(model_uri)
-            except (ModelLoadError, NotFoundError, PermissionDeniedError) as exc:
+            except (ModelLoadError, NotFoundError, PermissionDeniedError, UnavailableError) as exc:
                 raise type(exc)(f"{exc}{keeps}") from exc
         else:
             model = EstimatorModel(model_instance, source="in-memory", feature_names=feature_names, warmup=warmup_input)

@@ -1,0 +1,65 @@
+"""`MetricsFlusher`: every `interval_sec`, one outbox entry with the serving metrics of every
+version that served since the last flush (requests, errors, error rate, latency percentiles).
+
+The predict path never sees it: predictions only update the manager's in-memory counters, and
+this thread reads their snapshots (the same ones `health_check` reports) on its own schedule.
+Closing flushes one last time, so a clean shutdown loses no counts.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from nba_mcp_deploy.logs import get_logger
+from nba_mcp_deploy.mlflow_sync import events
+from nba_mcp_deploy.mlflow_sync.mirrors import Outbox
+from nba_mcp_deploy.serving.manager import ModelServingManager
+
+log = get_logger(__name__)
+
+DEFAULT_FLUSH_INTERVAL_SEC = 30.0
+
+
+class MetricsFlusher:
+    """Snapshots serving metrics into the outbox on a background thread."""
+
+    def __init__(
+        self, manager: ModelServingManager, outbox: Outbox, *, interval_sec: float = DEFAULT_FLUSH_INTERVAL_SEC
+    ) -> None:
+        self._manager = manager
+        self._outbox = outbox
+        self._interval = interval_sec
+        self._last_requests: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mlflow-metrics", daemon=True)
+            self._thread.start()
+
+    def flush(self) -> int:
+        """Queue the metrics of the versions that served since the last flush; returns how many."""
+        with self._lock:
+            report = self._manager.health_check()
+            entries = events.serving_metrics(report, self._last_requests)
+            if entries:
+                self._outbox.put(events.SERVING_METRICS, {"at": report.checked_at, "entries": entries})
+            return len(entries)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+        try:
+            self.flush()
+        except Exception:
+            log.exception("final metrics flush failed")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.flush()
+            except Exception:  # keep flushing: one bad snapshot must not stop the thread
+                log.exception("metrics flush failed")
