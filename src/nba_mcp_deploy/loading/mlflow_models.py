@@ -157,10 +157,17 @@ def load_remote_mlflow_model(
 
 
 def _download_uri(uri: str, gateway: MlflowGateway) -> str:
-    """Where the artifacts of `uri` are: `models:/` resolved through the configured registry."""
+    """Where the artifacts of `uri` are, resolved through the configured server.
+
+    `runs:/<run>/<name>/...` is a model MLflow 3 logged from that run (its artifacts live
+    outside the run's), else the run's own artifacts; `models:/` names a registered version or
+    a logged model.
+    """
+    if uri.startswith("runs:/"):
+        return _run_download_uri(uri, gateway)
     match = _MODELS_URI.match(uri)
     if match is None:
-        return uri  # runs:/ URIs are resolved with the tracking URI passed to download_artifacts
+        raise ModelLoadError(f"{uri!r} is not a models:/ or runs:/ URI")
     name, reference, path = match["name"], match["reference"], match["path"] or ""
     client = gateway.client
     if reference is None:  # models:/<logged model id>
@@ -179,6 +186,19 @@ def _download_uri(uri: str, gateway: MlflowGateway) -> str:
                 )
             base = str(client.get_model_version_download_uri(name, number))
     return base.rstrip("/") + (f"/{path}" if path else "")
+
+
+def _run_download_uri(uri: str, gateway: MlflowGateway) -> str:
+    run_id, _, path = uri[len("runs:/") :].partition("/")
+    name, _, rest = path.partition("/")
+    client = gateway.client
+    with gateway.calls(f"resolving {uri}"):
+        run = client.get_run(run_id)
+        logged = client.search_logged_models(experiment_ids=[run.info.experiment_id], filter_string=f"name = '{name}'")
+    model = next((m for m in logged if m.source_run_id == run_id), None)
+    base = str(model.artifact_location) if model is not None and name else str(run.info.artifact_uri)
+    tail = rest if model is not None and name else path
+    return base.rstrip("/") + (f"/{tail}" if tail else "")
 
 
 def _signature_columns(signature: Any) -> tuple[list[str] | None, bool]:

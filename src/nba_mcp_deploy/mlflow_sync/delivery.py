@@ -151,7 +151,7 @@ class Delivery:
                 self._gw.client.log_artifacts(run_id, str(path), "model")
             elif path is not None:
                 self._gw.client.log_artifact(run_id, str(path), "model")
-            self._gw.client.set_terminated(run_id, "FINISHED")
+        self._gw.finish_run(run_id)
         return run_id
 
     def _local_model(self, uri: str | None) -> Path | None:
@@ -197,14 +197,14 @@ class Delivery:
                 run_id = self._deployment_run(model_id, entry["version"])
                 self._set_run_tags(run_id, {"active": str(entry["version"] == version).lower()})
         elif kind is ControlKind.RETIRED:
-            self._finish(self._deployment_run(model_id, version), at)
+            self._gw.finish_run(self._deployment_run(model_id, version), at)
             self._deployment_runs.pop((model_id, version), None)
         elif kind in (ControlKind.AB_TEST_SET, ControlKind.SHADOW_SET):
             self._experiment_run(p)
         else:
             kind_tag = "ab_test" if kind is ControlKind.AB_TEST_CLEARED else "shadow"
             for run in self._gw.find_runs({"nba_kind": kind_tag, "model_id": model_id}, running_only=True, limit=50):
-                self._finish(run.info.run_id, at)
+                self._gw.finish_run(run.info.run_id, at)
 
     def _deployed(self, p: Mapping[str, Any]) -> None:
         model_id, version, routing = p["model_id"], p["version"], p["routing"]
@@ -236,7 +236,7 @@ class Delivery:
         if self._gw.find_runs({"nba_kind": kind_tag, "nba_key": key}):
             return
         for run in self._gw.find_runs({"nba_kind": kind_tag, "model_id": model_id}, running_only=True, limit=50):
-            self._finish(run.info.run_id, at)
+            self._gw.finish_run(run.info.run_id, at)
         if ab:
             split = routing["split"]
             name = f"A/B test {model_id} {' vs '.join(split['versions'])}"
@@ -296,10 +296,6 @@ class Delivery:
         with self._gw.calls(f"tagging run {run_id}"):
             for key, value in tags.items():
                 self._gw.client.set_tag(run_id, key, value)
-
-    def _finish(self, run_id: str, at: float) -> None:
-        with self._gw.calls(f"finishing run {run_id}"):
-            self._gw.client.set_terminated(run_id, "FINISHED", end_time=int(at * 1000))
 
 
 def _version_tags(p: Mapping[str, Any]) -> dict[str, str]:

@@ -13,6 +13,8 @@ nothing above sees an `MlflowException` or a `requests` error:
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +34,9 @@ _UNREACHABLE = (
     "database is locked",
     "TEMPORARILY_UNAVAILABLE",
 )
+
+# One thread at a time sends sys.stdout to stderr (see finish_run).
+_STDOUT_LOCK = threading.Lock()
 
 # MLflow's limits per log_batch request.
 MAX_BATCH_METRICS = 1000
@@ -120,6 +125,17 @@ class MlflowGateway:
         with self.calls(f"searching versions of {name}"):
             found = self.client.search_model_versions(f"name = '{name}' and tags.nba_version = '{nba_version}'")
         return found[0] if found else None
+
+    def finish_run(self, run_id: str, at: float | None = None) -> None:
+        """Mark a run FINISHED (at `at` seconds, default now).
+
+        `MlflowClient.set_terminated` writes the run's URL to stdout, which is the MCP stdio
+        channel: while it runs, stdout goes to stderr (the MCP transport writes to the buffer it
+        took at start-up, so protocol messages are not affected).
+        """
+        end_time = None if at is None else int(at * 1000)
+        with _STDOUT_LOCK, contextlib.redirect_stdout(sys.stderr), self.calls(f"finishing run {run_id}"):
+            self.client.set_terminated(run_id, "FINISHED", end_time=end_time)
 
     def log_batch(
         self,
