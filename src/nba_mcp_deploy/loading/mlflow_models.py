@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 NUMERIC_SIGNATURE_TYPES = frozenset({"double", "float", "long", "integer", "boolean"})
 # models:/<name>/<version>[/path], models:/<name>@<alias>[/path], models:/<logged model id>
 _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?P<reference>/[^/]+|@[^/]+)?(?:/(?P<path>.+))?$")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
 DOWNLOADED_FILE_LOADERS: dict[str, Callable[..., EstimatorModel]] = {
     ".skops": load_skops_file,
     ".joblib": load_pickle_file,
@@ -194,10 +195,14 @@ def _run_download_uri(uri: str, gateway: MlflowGateway) -> str:
     client = gateway.client
     with gateway.calls(f"resolving {uri}"):
         run = client.get_run(run_id)
-        logged = client.search_logged_models(experiment_ids=[run.info.experiment_id], filter_string=f"name = '{name}'")
+        logged = (
+            client.search_logged_models(experiment_ids=[run.info.experiment_id], filter_string=f"name = '{name}'")
+            if _PLAIN_NAME.fullmatch(name)
+            else []
+        )
     model = next((m for m in logged if m.source_run_id == run_id), None)
-    base = str(model.artifact_location) if model is not None and name else str(run.info.artifact_uri)
-    tail = rest if model is not None and name else path
+    base = str(model.artifact_location) if model is not None else str(run.info.artifact_uri)
+    tail = rest if model is not None else path
     return base.rstrip("/") + (f"/{tail}" if tail else "")
 
 
