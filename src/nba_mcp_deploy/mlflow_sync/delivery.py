@@ -47,6 +47,9 @@ DELETED = "deleted"
 VERSION_TAG_KEYS = ("framework", "algorithm", "stage", "nba_version", "model_uri", "registered_by", "parent")
 IMPORTED_MODEL_TAG = "mlflow_model"
 IMPORTED_VERSION_TAG = "mlflow_version"
+_MAY_END_EXPERIMENTS = frozenset(
+    {ControlKind.ACTIVATED, ControlKind.RETIRED, ControlKind.AB_TEST_CLEARED, ControlKind.SHADOW_CLEARED}
+)
 
 
 class Delivery:
@@ -201,10 +204,10 @@ class Delivery:
             self._deployment_runs.pop((model_id, version), None)
         elif kind in (ControlKind.AB_TEST_SET, ControlKind.SHADOW_SET):
             self._experiment_run(p)
-        else:
-            kind_tag = "ab_test" if kind is ControlKind.AB_TEST_CLEARED else "shadow"
-            for run in self._gw.find_runs({"nba_kind": kind_tag, "model_id": model_id}, running_only=True, limit=50):
-                self._gw.finish_run(run.info.run_id, at)
+        if kind in _MAY_END_EXPERIMENTS:  # also implicitly: activating or retiring the shadow version ends it
+            for kind_tag, field in (("ab_test", "split"), ("shadow", "shadow")):
+                if routing[field] is None:
+                    self._finish_running(kind_tag, model_id, at)
 
     def _deployed(self, p: Mapping[str, Any]) -> None:
         model_id, version, routing = p["model_id"], p["version"], p["routing"]
@@ -235,8 +238,7 @@ class Delivery:
         key = f"{kind_tag}:{model_id}:{at}"
         if self._gw.find_runs({"nba_kind": kind_tag, "nba_key": key}):
             return
-        for run in self._gw.find_runs({"nba_kind": kind_tag, "model_id": model_id}, running_only=True, limit=50):
-            self._gw.finish_run(run.info.run_id, at)
+        self._finish_running(kind_tag, model_id, at)
         if ab:
             split = routing["split"]
             name = f"A/B test {model_id} {' vs '.join(split['versions'])}"
@@ -252,6 +254,10 @@ class Delivery:
         tags.update({"nba_kind": kind_tag, "nba_key": key, "model_id": model_id})
         run_id = self._create_run(name, tags, at)
         self._gw.log_batch(run_id, params={**p["settings"], **params})
+
+    def _finish_running(self, kind_tag: str, model_id: str, at: float) -> None:
+        for run in self._gw.find_runs({"nba_kind": kind_tag, "model_id": model_id}, running_only=True, limit=50):
+            self._gw.finish_run(run.info.run_id, at)
 
     def _serving_metrics(self, p: Mapping[str, Any]) -> None:
         for entry in p["entries"]:
