@@ -58,13 +58,17 @@ def test_control_changes_are_runs_and_serving_is_measured_in_them(
     assert started * 1000 <= requests[-1].timestamp <= time.time() * 1000
     metrics = first.data.metrics
     assert metrics["serving.error_rate"] == 0
-    assert 0 < metrics["serving.latency_p50_ms"] <= metrics["serving.latency_p95_ms"] <= metrics["serving.latency_p99_ms"]
+    assert (
+        0 < metrics["serving.latency_p50_ms"] <= metrics["serving.latency_p95_ms"] <= metrics["serving.latency_p99_ms"]
+    )
     assert "serving.requests" not in second.data.metrics  # v2.0 never served live traffic
 
     assert metrics["drift.features.ks.features_checked"] == len(FEATURES)
     assert metrics["drift.features.ks.features_drifted"] == len(drift.drifted_features)
     assert metrics["drift.features.ks.drift_share"] == pytest.approx(drift.drifted_share)
-    assert metrics["drift.features.ks.score.mp"] == pytest.approx(next(r.score for r in drift.results if r.feature == "mp"))
+    assert metrics["drift.features.ks.score.mp"] == pytest.approx(
+        next(r.score for r in drift.results if r.feature == "mp")
+    )
     assert metrics["performance.with_actuals"] == performance.with_actuals == 10
     assert metrics["performance.requests"] == 40
 
