@@ -9,8 +9,9 @@ Registry (with `enable_mlflow_registry`):
   `nba_kind=registration`) that the version links to, so MLflow compares versions by their runs
   like any other model; a local model file is uploaded into that run (`model/`), so the
   version's source is downloadable (`models:/name/N` serves on another machine). A version
-  registered from an MLflow run whose URI is `runs:/<that run>/...` links to that run instead.
-  A version imported from MLflow (tag `mlflow_version`) links to the version it came from.
+  whose URI is already MLflow's (`runs:/<run>/...`, `models:/...`) links to that run or version.
+  A version imported from MLflow (tag `mlflow_version`) links to the version it came from and
+  is tagged, but keeps MLflow's stage and aliases until a later stage change of ours.
 - A stage change sets the `stage` tag and the `production` / `staging` alias; an alias that
   points at a version leaving that stage is removed (archiving removes it). MLflow's
   deprecated stages (`transition_model_version_stage`) are never used. A deleted version is
@@ -89,17 +90,22 @@ class Delivery:
                     if "RESOURCE_ALREADY_EXISTS" not in str(exc):
                         raise
         tags = _version_tags(p)
-        found = self._gw.find_version(name, ours) or self._imported_version(name, p["tags"])
+        found = self._gw.find_version(name, ours)
+        imported = self._imported_version(name, p["tags"])
+        if imported is not None and (found is None or str(found.version) == str(imported.version)):
+            # It came from MLflow: link and tag it, but its stage and aliases stay MLflow's (a
+            # difference is a conflict sync_registry reports); later stage changes of ours apply.
+            with self._gw.calls(f"tagging version {imported.version} of {name}"):
+                for key, value in tags.items():
+                    if key != "stage":
+                        client.set_model_version_tag(name, imported.version, key, value)
+            return
         if found is None:
             run_id, source = self._version_source(p)
             with self._gw.calls(f"creating a version of {name} for {ours}"):
                 found = client.create_model_version(
                     name, source, run_id=run_id, tags=tags, description=p["description"] or None, await_creation_for=0
                 )
-        else:
-            with self._gw.calls(f"tagging version {found.version} of {name}"):
-                for key, value in tags.items():
-                    client.set_model_version_tag(name, found.version, key, value)
         self._set_stage(name, str(found.version), p["stage"])
 
     def _imported_version(self, name: str, tags: Mapping[str, str]) -> Any | None:

@@ -3,8 +3,10 @@
 The listeners queue every change as it happens; this catches what they could not: versions
 registered before MLflow was enabled, a change whose queueing failed, a stage edited by hand
 in MLflow. A version MLflow lacks is queued as a registration, one whose `stage` tag differs
-as a stage change to the registry's stage (the registry is the system of record). It runs on a
-drained outbox only, so nothing already on its way is queued twice.
+as a stage change to the registry's stage (the registry is the system of record for what was
+registered in it; a version imported from MLflow keeps MLflow's stage, and a difference there is
+a conflict the import reports). It runs on a drained outbox only, so nothing already on its way
+is queued twice.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def queue_missing(
     for name in names:
         with gateway.calls(f"listing versions of {name}"):
             mirrored = _by_our_version(gateway.client.search_model_versions(f"name = '{name}'", max_results=10_000))
-        for version in registry.list_versions(name):
+        for version in registry.store.list_versions(name):  # [] for a model only MLflow has
             found = mirrored.get(version.version) or mirrored.get(_imported_key(version))
             tags = {} if found is None else dict(found.tags)
             change = StageChange(
@@ -49,7 +51,7 @@ def queue_missing(
             if "nba_version" not in tags:  # missing, or imported and never tagged: registering links it
                 outbox.put(events.REGISTERED, events.registered(version, change))
                 registrations += 1
-            elif tags.get("stage") != version.stage.value:
+            elif tags.get("stage") != version.stage.value and _imported_key(version) == "":
                 outbox.put(events.STAGE_CHANGED, events.stage_changed(change))
                 stage_changes += 1
             else:

@@ -19,7 +19,8 @@ from enum import StrEnum
 
 from nba_mcp_deploy.clock import Clock
 from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.errors import ConflictError
+from nba_mcp_deploy.errors import ConflictError, InvalidInputError
+from nba_mcp_deploy.identifiers import validate_model_id
 from nba_mcp_deploy.mlflow_sync.delivery import Delivery
 from nba_mcp_deploy.mlflow_sync.exporter import ExportReport, queue_missing
 from nba_mcp_deploy.mlflow_sync.flusher import DEFAULT_FLUSH_INTERVAL_SEC, MetricsFlusher
@@ -191,7 +192,8 @@ class MlflowSync:
             raise ConflictError(
                 "MLflow registry sync is off: set ENABLE_MLFLOW_REGISTRY=true (with MLFLOW_TRACKING_URI)"
             )
-        direction = SyncDirection(direction)
+        direction = _direction(direction)
+        model_id = None if model_id is None else validate_model_id(model_id)
         deadline = time.monotonic() + wait_sec
         notes: list[str] = []
         if retry_failed:
@@ -218,3 +220,11 @@ class MlflowSync:
             status=self.status(),
             notes=notes,
         )
+
+
+def _direction(value: SyncDirection | str) -> SyncDirection:
+    try:
+        return SyncDirection(value)
+    except ValueError:
+        allowed = ", ".join(d.value for d in SyncDirection)
+        raise InvalidInputError("direction", value, f"allowed: {allowed}") from None

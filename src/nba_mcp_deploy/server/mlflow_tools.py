@@ -1,0 +1,67 @@
+"""MCP tools for MLflow: `sync_registry`. The other tools gain MLflow behaviour without changing:
+deploy_model resolves models:/ and runs:/ URIs through the tracking server, control changes
+become runs, metrics reach the runs, health_check reports MLflow.
+
+No `from __future__ import annotations`: the SDK evaluates these annotations.
+"""
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from nba_mcp_deploy.errors import ConflictError
+from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.params import ModelId
+from nba_mcp_deploy.server.schemas import SyncRegistryOut
+
+if TYPE_CHECKING:
+    from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
+
+# Writes to both registries, never overwrites (idempotent), talks to a system outside the server.
+SYNCS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+
+Direction = Annotated[
+    Literal["both", "import", "export"],
+    Field(description="import: MLflow -> registry; export: registry -> MLflow; both: import, then export"),
+]
+WaitSec = Annotated[
+    float,
+    Field(ge=0, le=120, allow_inf_nan=False, description="how long to wait for queued changes to reach MLflow"),
+]
+
+
+def register_mlflow_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
+    def mlflow() -> "MlflowSync":
+        found = host.services().mlflow
+        if found is None:
+            raise ConflictError(
+                "MLflow is not enabled on this server: set MLFLOW_TRACKING_URI and ENABLE_MLFLOW_REGISTRY=true "
+                "in its environment and restart it"
+            )
+        return found
+
+    @server.tool(annotations=SYNCS)
+    @boundary
+    def sync_registry(
+        direction: Direction = "both",
+        model_id: ModelId | None = None,
+        wait_sec: WaitSec = 10.0,
+        retry_failed: bool = False,
+    ) -> SyncRegistryOut:
+        """Bring the model registry and MLflow's model registry in step, both ways.
+
+        Import: MLflow versions the registry lacks become versions v<N> (model_uri models:/name/N,
+        metrics and params from their runs, stage from the production/staging alias). Export:
+        registry versions MLflow lacks, or whose stage differs there, are queued for MLflow.
+        Disagreements (another version under the same name, two different production versions)
+        are reported in conflicts and left as they are. Changes reach MLflow through an outbox in
+        order, even after an outage; retry_failed=true offers again the changes MLflow refused.
+        model_id limits it to one model.
+        """
+        report = mlflow().sync_registry(
+            direction=direction, model_id=model_id, wait_sec=wait_sec, retry_failed=retry_failed
+        )
+        return SyncRegistryOut.model_validate(report)
