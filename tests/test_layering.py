@@ -65,3 +65,42 @@ def test_only_the_entry_point_reads_the_environment() -> None:
     src = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
     readers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if reads_environment(p))
     assert readers == ["cli.py"]
+
+
+def imports_mlflow(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "mlflow" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mlflow":
+            return True
+    return False
+
+
+def test_only_the_mlflow_adapter_imports_mlflow() -> None:
+    src = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
+    importers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if imports_mlflow(p))
+    # the edge to MLflow, the MLflow model loader, and the NBA model builders (demo, tests, benchmarks)
+    assert importers == ["loading/mlflow_models.py", "mlflow_sync/gateway.py", "nba_models.py"]
+
+
+def test_mlflow_disabled_imports_no_mlflow_and_the_adapter_imports_it_only_when_used(tmp_path: Path) -> None:
+    loaded = modules_after(
+        "from pathlib import Path\n"
+        "from nba_mcp_deploy.config import DeploymentConfig\n"
+        "from nba_mcp_deploy.services import build_services\n"
+        f"build_services(DeploymentConfig(registry_dir=Path({str(tmp_path / 'off')!r}))).close()\n"
+        "import nba_mcp_deploy.mlflow_sync.sync, nba_mcp_deploy.server.mlflow_tools"
+    )
+    assert not {m for m in loaded if m.startswith("mlflow")}
+    enabled = modules_after(
+        "from pathlib import Path\n"
+        "from nba_mcp_deploy.config import DeploymentConfig\n"
+        "from nba_mcp_deploy.services import build_services\n"
+        f"config = DeploymentConfig(registry_dir=Path({str(tmp_path / 'on')!r}), enable_mlflow=True,\n"
+        "    mlflow_tracking_uri='http://127.0.0.1:9')\n"
+        "services = build_services(config)\n"
+        "import sys; before = 'mlflow' in sys.modules\n"
+        "services.close()\n"
+        "assert not before, 'mlflow imported at start-up'"
+    )
+    assert "nba_mcp_deploy.mlflow_sync.sync" in enabled
