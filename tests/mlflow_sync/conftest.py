@@ -3,7 +3,9 @@ logged to it the way MLflow users log theirs."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,21 @@ from tests.conftest import NbaModels
 from tests.mlflow_sync.server import MlflowServer
 
 _numbers = itertools.count(1)
+
+
+def _mlflow_variables() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+
+
+_VARIABLES_AT_START = _mlflow_variables()
+
+
+@pytest.fixture(autouse=True)
+def _no_mlflow_variables_leak() -> Iterator[None]:
+    """MLflow's fluent API exports its URIs to os.environ; a leak (also from a session fixture)
+    would reach every later subprocess."""
+    yield
+    assert _mlflow_variables() == _VARIABLES_AT_START, "MLflow variables leaked into the environment"
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +99,28 @@ class LoggedModel:
     accuracy: float
 
 
+@contextlib.contextmanager
+def mlflow_globals(uri: str) -> Iterator[None]:
+    """MLflow's process-wide URIs set to `uri` inside the block only. The fluent API keeps them in
+    globals and exports them to os.environ (for subprocesses): both are put back afterwards, or
+    every later subprocess (the stdio server, the demo) would inherit them."""
+    import mlflow
+
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def log_model(uri: str, name: str, nba: NbaModels, *, alias: str | None = "production") -> LoggedModel:
     """Log and register the NBA logistic model with MLflow's own fluent API, as its users do."""
     import mlflow
@@ -92,23 +131,16 @@ def log_model(uri: str, name: str, nba: NbaModels, *, alias: str | None = "produ
     experiment = client.get_experiment_by_name("users-training")
     experiment_id = experiment.experiment_id if experiment else client.create_experiment("users-training")
     frame = nba.trained.holdout[nba_models.FEATURES]
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        with mlflow.start_run(experiment_id=experiment_id) as run:
-            mlflow.log_params({"C": 1.0, "max_iter": 1000, "penalty": "l2"})
-            mlflow.log_metric("accuracy", nba.trained.accuracy["v2.0"])
-            info = mlflow.sklearn.log_model(
-                nba.trained.logistic,
-                name="model",
-                signature=infer_signature(frame, nba.trained.logistic.predict(frame)),
-                input_example=frame.iloc[:2],
-                registered_model_name=name,
-            )
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+    with mlflow_globals(uri), mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params({"C": 1.0, "max_iter": 1000, "penalty": "l2"})
+        mlflow.log_metric("accuracy", nba.trained.accuracy["v2.0"])
+        info = mlflow.sklearn.log_model(
+            nba.trained.logistic,
+            name="model",
+            signature=infer_signature(frame, nba.trained.logistic.predict(frame)),
+            input_example=frame.iloc[:2],
+            registered_model_name=name,
+        )
     version = str(info.registered_model_version)
     if alias is not None:
         client.set_registered_model_alias(name, alias, version)
