@@ -80,7 +80,12 @@ def test_only_the_mlflow_adapter_imports_mlflow() -> None:
     src = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
     importers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if imports_mlflow(p))
     # the edge to MLflow, the MLflow model loader, and the NBA model builders (demo, tests, benchmarks)
-    assert importers == ["loading/mlflow_models.py", "mlflow_sync/gateway.py", "nba_models.py"]
+    assert importers == [
+        "loading/mlflow_models.py",
+        "mlflow_sync/gateway.py",
+        "mlflow_sync/importing.py",
+        "nba_models.py",
+    ]
 
 
 def test_mlflow_disabled_imports_no_mlflow_and_the_adapter_imports_it_only_when_used(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from nba_mcp_deploy.errors import ModelLoadError, NotFoundError, RemoteError
 from nba_mcp_deploy.loading.pickle_files import load_pickle_file
 from nba_mcp_deploy.loading.skops_files import load_skops_file
+from nba_mcp_deploy.mlflow_sync.importing import import_mlflow
 from nba_mcp_deploy.serving.estimator import EstimatorModel
 from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
 
@@ -85,6 +86,7 @@ class PyfuncModel:
 def load_local_mlflow_model(path: Path, *, source: str) -> EstimatorModel | PyfuncModel:
     """Load an MLflow model directory (already confined to a trusted root by the router)."""
     try:
+        import_mlflow()
         from mlflow.models import Model
 
         meta = Model.load(str(path))
@@ -135,6 +137,7 @@ def load_remote_mlflow_model(
     destination.mkdir(parents=True, exist_ok=True)
     try:
         with gateway.calls(f"downloading {uri}"):
+            import_mlflow()
             from mlflow.artifacts import download_artifacts
 
             local = download_artifacts(

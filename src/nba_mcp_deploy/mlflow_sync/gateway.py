@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, DeployError, NotFoundError, RemoteError, UnavailableError
+from nba_mcp_deploy.mlflow_sync.importing import import_mlflow
 from nba_mcp_deploy.mlflow_sync.probe import check_tracking_server
 
 _UNREACHABLE = (
@@ -64,9 +65,8 @@ class MlflowGateway:
         with self._lock:
             if self._client is None:
                 with self.calls("connecting"):
-                    from mlflow import MlflowClient
-
-                    self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+                    mlflow = import_mlflow()
+                    self._client = mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
             return self._client
 
     def check(self) -> None:
@@ -147,6 +147,7 @@ class MlflowGateway:
         params: Mapping[str, str] | None = None,
     ) -> None:
         """Metrics (stamped `at`, in seconds) and params, in as many requests as MLflow's limits need."""
+        import_mlflow()
         from mlflow.entities import Metric, Param
 
         stamp = int(at * 1000)
