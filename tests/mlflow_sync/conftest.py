@@ -40,10 +40,8 @@ def _no_mlflow_variables_leak() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     """One server for every test that leaves it running (each test uses its own names)."""
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server"))
-    server.start()
-    yield server
-    server.stop()
+    with MlflowServer(tmp_path_factory.mktemp("mlflow-server")) as server:
+        yield server
 
 
 def client_of(uri: str) -> Any:

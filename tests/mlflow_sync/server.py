@@ -36,6 +36,13 @@ class MlflowServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = root / "server.log"
 
+    def __enter__(self) -> MlflowServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def uri(self) -> str:
         return f"http://127.0.0.1:{self.port}"

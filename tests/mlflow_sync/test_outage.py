@@ -31,10 +31,8 @@ M = "win_prob"
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow-outage"))
-    server.start()
-    yield server
-    server.stop()
+    with MlflowServer(tmp_path_factory.mktemp("mlflow-outage")) as server:
+        yield server
 
 
 def wait_for(condition: Any, timeout: float = 15.0) -> bool:

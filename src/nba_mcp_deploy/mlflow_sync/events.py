@@ -49,23 +49,13 @@ def registered(version: ModelVersion, change: StageChange) -> dict[str, Any]:
         "parent": None if version.parent is None else str(version.parent),
         "registered_at": version.registered_at,
         "registered_by": version.registered_by,
-        "history_seq": change.seq,
+        "seq": change.seq,
     }
 
 
 def stage_changed(change: StageChange) -> dict[str, Any]:
     """A stage change (to_stage None: the version was deleted)."""
-    return {
-        "model_id": change.model_id,
-        "version": change.version,
-        "from_stage": None if change.from_stage is None else change.from_stage.value,
-        "to_stage": None if change.to_stage is None else change.to_stage.value,
-        "reason": change.reason.value,
-        "actor": change.actor,
-        "changed_at": change.changed_at,
-        "note": change.note,
-        "history_seq": change.seq,
-    }
+    return change.to_dict()
 
 
 def control(change: ControlChange, config: DeploymentConfig) -> dict[str, Any]:

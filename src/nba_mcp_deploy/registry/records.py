@@ -100,6 +100,20 @@ class StageChange:
     def ref(self) -> VersionRef:
         return VersionRef(self.model_id, self.version)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (stages and reason by name), for logs and the outbox."""
+        return {
+            "model_id": self.model_id,
+            "version": self.version,
+            "from_stage": None if self.from_stage is None else self.from_stage.value,
+            "to_stage": None if self.to_stage is None else self.to_stage.value,
+            "changed_at": self.changed_at,
+            "actor": self.actor,
+            "reason": self.reason.value,
+            "note": self.note,
+            "seq": self.seq,
+        }
+
 
 @dataclass(frozen=True)
 class StageChangeResult:

@@ -454,17 +454,7 @@ class ModelRegistry:
 
 
 def _log_change(change: StageChange) -> None:
-    logger.info(
-        "stage change",
-        extra={
-            "model_id": change.model_id,
-            "version": change.version,
-            "from_stage": None if change.from_stage is None else change.from_stage.value,
-            "to_stage": None if change.to_stage is None else change.to_stage.value,
-            "reason": change.reason.value,
-            "actor": change.actor,
-        },
-    )
+    logger.info("stage change", extra=change.to_dict())
 
 
 def _pair(changes: list[StageChange], *versions: ModelVersion | None) -> Planned:
