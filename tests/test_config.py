@@ -56,6 +56,7 @@ def test_the_seed_variables_are_read(tmp_path: Path) -> None:
         ({"NBA_MCP_BREAKER_MIN_CALLS": "500"}, "breaker_minimum_calls"),
         ({"NBA_MCP_LOG_LEVEL": "LOUD"}, "log_level"),
         ({"NBA_MCP_ENABLE_MLFLOW": "1"}, "mlflow_tracking_uri"),
+        ({"ENABLE_MLFLOW_REGISTRY": "true"}, "enable_mlflow_registry.*MLFLOW_TRACKING_URI"),
         ({"NBA_MCP_MODELROOTS": "x"}, "unknown NBA_MCP_"),
     ],
 )

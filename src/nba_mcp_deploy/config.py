@@ -117,6 +117,12 @@ class DeploymentConfig:
             raise ConfigError("log_level", self.log_level, f"allowed: {', '.join(LOG_LEVELS)}")
         if self.enable_mlflow and not self.mlflow_tracking_uri:
             raise ConfigError("mlflow_tracking_uri", self.mlflow_tracking_uri, "required when enable_mlflow is true")
+        if self.enable_mlflow_registry and not self.enable_mlflow:
+            raise ConfigError(
+                "enable_mlflow_registry",
+                self.enable_mlflow_registry,
+                "mirroring the registry needs MLflow: set MLFLOW_TRACKING_URI too (or leave it off)",
+            )
 
     @property
     def trusted_model_roots(self) -> tuple[Path, ...]:

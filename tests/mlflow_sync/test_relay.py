@@ -27,12 +27,17 @@ class Target:
         self.up = threading.Event()
         self.up.set()
         self.refuse: set[int] = set()
+        self.hold = threading.Event()  # set: a delivery hangs (MLflow retrying a lost connection)
+        self.holding = threading.Event()
 
     def check(self) -> None:
         if not self.up.is_set():
             raise UnavailableError("target down")
 
     def deliver(self, entry: OutboxEntry) -> None:
+        while self.hold.is_set():
+            self.holding.set()
+            time.sleep(0.005)
         self.check()
         if entry.payload["n"] in self.refuse:
             raise RemoteError(f"refusing {entry.payload['n']}")
@@ -107,3 +112,14 @@ def test_entries_queued_by_another_process_are_found_by_polling(tmp_path, store,
     while target.received != [1, 2] and time.monotonic() < deadline:
         time.sleep(0.01)
     assert target.received == [1, 2]
+
+
+def test_a_call_in_progress_is_visible_until_it_returns(store, target, relay) -> None:
+    target.hold.set()
+    put(store, 1)
+    assert target.holding.wait(5)
+    status = relay.status()
+    assert status.state is RelayState.DELIVERING and status.busy_since is not None
+    target.hold.clear()
+    assert relay.drain(5)
+    assert relay.status().busy_since is None and target.received == [1]

@@ -50,6 +50,7 @@ class RelayStatus:
 
     state: RelayState
     unavailable_since: float | None
+    busy_since: float | None  # when the MLflow call in progress started (None between calls)
     last_error: str | None
     last_delivered_at: float | None
     delivered: int
@@ -77,6 +78,7 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
         self._state = RelayState.IDLE
         self._unavailable_since: float | None = None
+        self._busy_since: float | None = None
         self._last_error: str | None = None
         self._last_delivered_at: float | None = None
         self._delivered = 0
@@ -93,7 +95,12 @@ class OutboxRelay:
 
     def status(self) -> RelayStatus:
         return RelayStatus(
-            self._state, self._unavailable_since, self._last_error, self._last_delivered_at, self._delivered
+            self._state,
+            self._unavailable_since,
+            self._busy_since,
+            self._last_error,
+            self._last_delivered_at,
+            self._delivered,
         )
 
     def drain(self, timeout: float) -> bool:
@@ -145,12 +152,15 @@ class OutboxRelay:
         for entry in entries:
             if self._stop.is_set():
                 return 0.0
+            self._busy_since = self._clock.now()
             try:
                 self._deliver(entry)
             except UnavailableError as exc:
                 return self._unavailable(exc)
             except Exception as exc:
                 return self._refused(entry, exc)
+            finally:
+                self._busy_since = None
             self._store.outbox_ack(entry.seq)
             self._delivered_one()
         self._backoff = self._settings.initial_backoff_sec

@@ -35,6 +35,9 @@ from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.results import DependencyHealth, HealthStatus
 
+# An MLflow call taking longer than this makes the mirror degraded (it is probably retrying).
+SLOW_CALL_SEC = 30.0
+
 
 class SyncDirection(StrEnum):
     BOTH = "both"
@@ -54,6 +57,7 @@ class MirrorStatus:
     parked: int
     unqueued: int
     unavailable_since: float | None
+    busy_since: float | None
     last_error: str | None
     last_delivered_at: float | None
     delivered: int
@@ -140,6 +144,7 @@ class MlflowSync:
             parked=counts.parked,
             unqueued=self.outbox.unqueued,
             unavailable_since=relay.unavailable_since,
+            busy_since=relay.busy_since,
             last_error=relay.last_error,
             last_delivered_at=relay.last_delivered_at,
             delivered=relay.delivered,
@@ -157,6 +162,12 @@ class MlflowSync:
             reasons.append(
                 f"not answering at {status.tracking_uri} for {self._clock.now() - since:.0f} s; "
                 f"{status.backlog} changes wait in the outbox and will be replayed in order ({status.last_error})"
+            )
+        busy_for = 0.0 if status.busy_since is None else self._clock.now() - status.busy_since
+        if busy_for > SLOW_CALL_SEC:
+            reasons.append(
+                f"a call to MLflow at {status.tracking_uri} has been waiting for {busy_for:.0f} s (MLflow retries "
+                f"a lost connection for minutes); {status.backlog} changes wait in the outbox"
             )
         if status.parked:
             reasons.append(

@@ -277,6 +277,7 @@ class MirrorStatusOut(_Out):
     parked: int = Field(description="changes MLflow refused repeatedly (retry_failed=true offers them again)")
     unqueued: int = Field(description="changes that could not even be queued (the store failed)")
     unavailable_since: float | None = Field(description="when MLflow stopped answering (epoch seconds)")
+    busy_since: float | None = Field(description="when the MLflow call in progress started, if one is")
     last_error: str | None
     last_delivered_at: float | None
     delivered: int = Field(description="changes delivered since the server started")
