@@ -49,8 +49,7 @@ sys.exit(1 if errors else 0)
 """
 
 
-@pytest.mark.parametrize("attempt", range(2))
-def test_concurrent_first_imports_of_mlflow_all_succeed(nba: NbaModels, attempt: int) -> None:
+def test_concurrent_first_imports_of_mlflow_all_succeed(nba: NbaModels) -> None:
     done = subprocess.run(
         [sys.executable, "-c", RACE, str(Path(nba.mlflow_dir))],
         env=subprocess_env(),

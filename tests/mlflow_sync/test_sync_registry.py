@@ -81,6 +81,21 @@ async def test_disagreements_are_reported_and_neither_side_is_overwritten(
     assert registry.get_model(model_id, "v2").stage is Stage.STAGING
 
 
+async def test_a_production_version_that_cannot_serve_is_imported_in_staging_and_reported(
+    agent: Agent, client: Any, model_id: str
+) -> None:
+    run = client.create_run(client.create_experiment(f"broken-{model_id}"))
+    client.create_registered_model(model_id)
+    broken = client.create_model_version(model_id, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    client.set_registered_model_alias(model_id, "production", broken.version)  # nothing was ever logged there
+    report = await agent.ok("sync_registry", model_id=model_id)
+    assert report["imported"] == [{"model_id": model_id, "version": "v1", "mlflow_version": "1", "stage": "staging"}]
+    (conflict,) = report["conflicts"]
+    assert conflict["problem"].startswith("imported in staging, but moving it to production as in MLflow failed")
+    assert agent.services.registry.get_model(model_id, "v1").stage is Stage.STAGING
+    assert client.get_registered_model(model_id).aliases == {"production": "1"}
+
+
 BAD_ARGUMENTS = [
     ({"direction": "sideways"}, ["direction", "'both', 'import' or 'export'"]),
     ({"wait_sec": 500}, ["wait_sec", "less than or equal to 120"]),

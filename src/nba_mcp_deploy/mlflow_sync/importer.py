@@ -125,10 +125,19 @@ def _import_one(
     except NotFoundError:
         run = None
     try:
-        _register(registry, name, ours_name, mv, number, stage, tags, run)
+        start = _register(registry, name, ours_name, mv, number, stage, tags, run)
     except DeployError as exc:
         report.conflicts.append(SyncConflict(name, ours_name, number, f"not imported: {exc}"))
         return
+    if stage is not start:
+        try:
+            registry.promote_model(
+                name, ours_name, stage, actor=IMPORT_ACTOR, note=f"imported from MLflow version {number}"
+            )
+        except DeployError as exc:  # e.g. the model did not load for serving: production refused it
+            message = f"imported in {start.value}, but moving it to {stage.value} as in MLflow failed: {exc}"
+            report.conflicts.append(SyncConflict(name, ours_name, number, message))
+            stage = start
     report.imported.append(ImportedVersion(name, ours_name, number, stage.value))
 
 
@@ -197,8 +206,8 @@ def _register(
     stage: Stage,
     tags: Mapping[str, str],
     run: TrainingRun | None,
-) -> None:
-    """Register the MLflow version, then move it along the lifecycle to its MLflow stage."""
+) -> Stage:
+    """Register the MLflow version in the stage it can start in (returned); see `_import_one`."""
     start = Stage.STAGING if stage in (Stage.STAGING, Stage.PRODUCTION) else Stage.DEVELOPMENT
     run_tags = run.tags if run is not None else {}
     registry.register_model(
@@ -214,8 +223,7 @@ def _register(
         model_uri=f"models:/{name}/{number}",
         actor=IMPORT_ACTOR,
     )
-    if stage is not start:
-        registry.promote_model(name, version, stage, actor=IMPORT_ACTOR, note=f"imported from MLflow version {number}")
+    return start
 
 
 def _estimator(run_tags: Mapping[str, str]) -> str:
