@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.nba_models import FEATURES
 from nba_mcp_deploy.registry import MetricGate, Stage, VersionWorkflows
 from nba_mcp_deploy.services import Services
@@ -131,7 +132,7 @@ def test_a_version_registered_from_a_run_copies_it_and_links_to_it(
     assert {d.name: (d.a, d.b) for d in compared.run_params}["C"] == (1.0, 5)
     workflows = VersionWorkflows(registry)
     workflows.promote_with_checks(model_id, "v1.0", [MetricGate("accuracy")])
-    with pytest.raises(Exception, match=r"accuracy 0.5 is worse by"):
+    with pytest.raises(ConflictError, match=r"accuracy 0\.5 is worse by"):
         workflows.promote_with_checks(model_id, "v1.1", [MetricGate("accuracy", tolerance=0.05)])
 
 

@@ -29,6 +29,7 @@ Runs (with `enable_mlflow`), in the configured experiment:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -136,14 +137,12 @@ class Delivery:
         return run_id, f"runs:/{run_id}/model/{path.name}"
 
     def _registration_run(self, p: Mapping[str, Any]) -> str:
-        """The run holding a version's metrics, hyperparameters and model file (made once)."""
+        """The run holding a version's metrics, hyperparameters and model file."""
         tags = {"nba_kind": "registration", "model_id": p["model_id"], "version": p["version"]}
-        found = self._gw.find_runs(tags)
-        if found:
-            return str(found[0].info.run_id)
         source_run = p["tags"].get(SOURCE_RUN_TAG)
         linked = {} if source_run is None else {SOURCE_RUN_TAG: source_run}
-        run_id = self._create_run(
+        run_id = self._run_once(
+            tags,
             f"register {p['model_id']} {p['version']}",
             {**tags, "framework": p["framework"], "algorithm": p["algorithm"], **linked},
             p["registered_at"],
@@ -218,22 +217,17 @@ class Delivery:
     def _deployed(self, p: Mapping[str, Any]) -> None:
         model_id, version, routing = p["model_id"], p["version"], p["routing"]
         entry = next(v for v in routing["versions"] if v["version"] == version)
-        key = f"{model_id}:{version}:{entry['deployed_at']}"
-        found = self._gw.find_runs({"nba_kind": "deployment", "nba_key": key})
-        if found:
-            run_id = found[0].info.run_id
-        else:
-            tags = {
-                "nba_kind": "deployment",
-                "nba_key": key,
-                "model_id": model_id,
-                "version": version,
-                "model_uri": str(entry["model_uri"]),
-                "active": str(routing["active"] == version).lower(),
-            }
-            run_id = self._create_run(f"deploy {model_id} {version}", tags, p["at"])
-            params = {**p["settings"], "model_uri": str(entry["model_uri"]), "routing": json.dumps(routing)}
-            self._gw.log_batch(run_id, params=params)
+        key = {"nba_kind": "deployment", "nba_key": f"{model_id}:{version}:{entry['deployed_at']}"}
+        tags = {
+            **key,
+            "model_id": model_id,
+            "version": version,
+            "model_uri": str(entry["model_uri"]),
+            "active": str(routing["active"] == version).lower(),
+        }
+        run_id = self._run_once(key, f"deploy {model_id} {version}", tags, p["at"])
+        params = {**p["settings"], "model_uri": str(entry["model_uri"]), "routing": json.dumps(routing)}
+        self._gw.log_batch(run_id, params=params)
         self._deployment_runs[(model_id, version)] = run_id
 
     def _experiment_run(self, p: Mapping[str, Any]) -> None:
@@ -241,10 +235,7 @@ class Delivery:
         model_id, routing, at = p["model_id"], p["routing"], p["at"]
         ab = p["kind"] == ControlKind.AB_TEST_SET.value
         kind_tag = "ab_test" if ab else "shadow"
-        key = f"{kind_tag}:{model_id}:{at}"
-        if self._gw.find_runs({"nba_kind": kind_tag, "nba_key": key}):
-            return
-        self._finish_running(kind_tag, model_id, at)
+        key = {"nba_kind": kind_tag, "nba_key": f"{kind_tag}:{model_id}:{at}"}
         if ab:
             split = routing["split"]
             name = f"A/B test {model_id} {' vs '.join(split['versions'])}"
@@ -257,8 +248,8 @@ class Delivery:
             tags = {"version": shadow["version"], "live_version": str(routing["active"])}
             params = {"shadow_version": shadow["version"], "fraction": str(shadow["fraction"])}
             params["active_version"] = str(routing["active"])
-        tags.update({"nba_kind": kind_tag, "nba_key": key, "model_id": model_id})
-        run_id = self._create_run(name, tags, at)
+        replaced = functools.partial(self._finish_running, kind_tag, model_id, at)
+        run_id = self._run_once(key, name, {**tags, **key, "model_id": model_id}, at, before_create=replaced)
         self._gw.log_batch(run_id, params={**p["settings"], **params})
 
     def _finish_running(self, kind_tag: str, model_id: str, at: float) -> None:
@@ -284,18 +275,30 @@ class Delivery:
         if cached is not None:
             return cached
         tags = {"nba_kind": "deployment", "model_id": model_id, "version": version}
-        found = self._gw.find_runs(tags)
-        if found:
-            run_id = str(found[0].info.run_id)
-        else:
-            run_id = self._create_run(f"deploy {model_id} {version}", {**tags, "nba_key": f"{model_id}:{version}"}, 0)
+        run_id = self._run_once(tags, f"deploy {model_id} {version}", {**tags, "nba_key": f"{model_id}:{version}"}, 0)
         self._deployment_runs[(model_id, version)] = run_id
         return run_id
 
     def _monitoring_run(self, model_id: str, at: float) -> str:
         tags = {"nba_kind": "monitoring", "model_id": model_id}
-        found = self._gw.find_runs(tags)
-        return str(found[0].info.run_id) if found else self._create_run(f"monitor {model_id}", tags, at)
+        return self._run_once(tags, f"monitor {model_id}", tags, at)
+
+    def _run_once(
+        self,
+        key: Mapping[str, str],
+        name: str,
+        tags: Mapping[str, str],
+        at: float,
+        before_create: Callable[[], None] | None = None,
+    ) -> str:
+        """The run carrying the `key` tags, made (with `tags`) unless an earlier delivery made it.
+        What is logged to it afterwards must be the same on a second delivery (MLflow keeps one)."""
+        found = self._gw.find_runs(key)
+        if found:
+            return str(found[0].info.run_id)
+        if before_create is not None:
+            before_create()
+        return self._create_run(name, tags, at)
 
     def _create_run(self, name: str, tags: Mapping[str, str], at: float) -> str:
         with self._gw.calls(f"creating run {name!r}"):
