@@ -9,6 +9,7 @@ Modules, one job each:
     delivery    one outbox entry applied to MLflow, idempotently
     gateway     the MlflowClient and MLflow's exceptions translated into ours
     probe       "does the tracking server answer?" in two seconds
+    importing   mlflow imported package first (threads entering it at once break otherwise)
     runs        the registry's TrainingRuns port, read from MLflow
     importer    sync_from_mlflow: MLflow models and versions into the registry
     exporter    queue_missing: what MLflow lacks of the registry, queued

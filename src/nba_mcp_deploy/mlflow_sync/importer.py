@@ -22,7 +22,13 @@ from typing import Any
 
 from nba_mcp_deploy.errors import DeployError, InvalidInputError, NotFoundError
 from nba_mcp_deploy.identifiers import validate_model_id
-from nba_mcp_deploy.mlflow_sync.delivery import ALIASES, DELETED, IMPORTED_MODEL_TAG, IMPORTED_VERSION_TAG
+from nba_mcp_deploy.mlflow_sync.delivery import (
+    ALIASES,
+    DELETED,
+    IMPORTED_MODEL_TAG,
+    IMPORTED_VERSION_TAG,
+    VERSION_TAG_KEYS,
+)
 from nba_mcp_deploy.mlflow_sync.gateway import MlflowGateway
 from nba_mcp_deploy.mlflow_sync.runs import MlflowTrainingRuns
 from nba_mcp_deploy.registry.records import ModelVersion
@@ -33,7 +39,6 @@ from nba_mcp_deploy.registry.validation import MAX_TAGS, NAME_PATTERN, canonical
 
 IMPORT_ACTOR = "mlflow-import"
 _TAG_NAME = re.compile(NAME_PATTERN)
-_OUR_TAGS = frozenset({"framework", "algorithm", "stage", "nba_version", "model_uri", "registered_by", "parent"})
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,7 @@ def _imported_tags(tags: Mapping[str, str], name: str, number: str) -> dict[str,
     kept = {
         k: v[:256]
         for k, v in sorted(tags.items())
-        if k not in _OUR_TAGS and _TAG_NAME.fullmatch(k) and "\n" not in v and not k.startswith("mlflow.")
+        if k not in VERSION_TAG_KEYS and _TAG_NAME.fullmatch(k) and "\n" not in v and not k.startswith("mlflow.")
     }
     kept = dict(list(kept.items())[: MAX_TAGS - 2])
     return {**kept, IMPORTED_MODEL_TAG: name, IMPORTED_VERSION_TAG: number}
