@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.errors import UnavailableError
 from nba_mcp_deploy.mlflow_sync.relay import RelaySettings
 from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
 from nba_mcp_deploy.nba_models import FEATURES
@@ -84,6 +85,10 @@ def test_ten_writes_during_an_outage_reach_mlflow_in_order_when_it_returns(
     assert backlog >= 10 and dependency.backlog == backlog
     assert health.status is HealthStatus.DEGRADED and health.ready
     assert any(r.startswith("mlflow: not answering") and f"{backlog} changes wait" in r for r in health.reasons)
+    started = time.monotonic()
+    with pytest.raises(UnavailableError, match="does not answer"):
+        sync_of(services).sync_registry(wait_sec=60)
+    assert time.monotonic() - started < 5
 
     services.close()  # our process restarts too: the outbox is on disk
     own_server.start()  # same port, same database

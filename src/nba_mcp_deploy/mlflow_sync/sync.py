@@ -205,6 +205,7 @@ class MlflowSync:
             )
         direction = _direction(direction)
         model_id = None if model_id is None else validate_model_id(model_id)
+        self.gateway.check()  # an outage fails now, not after wait_sec
         deadline = time.monotonic() + wait_sec
         notes: list[str] = []
         if retry_failed:
