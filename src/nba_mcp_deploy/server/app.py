@@ -10,6 +10,7 @@ from nba_mcp_deploy import __version__
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.monitoring_tools import register_monitoring_tools
+from nba_mcp_deploy.server.registry_tools import register_registry_tools
 from nba_mcp_deploy.server.serving_tools import register_serving_tools
 
 INSTRUCTIONS = """\
@@ -31,4 +32,5 @@ def build_server(host: ServiceHost) -> MCPServer:
     boundary = ToolBoundary(host.operations)
     register_serving_tools(server, host, boundary)
     register_monitoring_tools(server, host, boundary)
+    register_registry_tools(server, host, boundary)
     return server

@@ -483,6 +483,9 @@ class ModelServingManager:
             operations=self.operations.snapshot(),
         )
 
+    def is_deployed_model(self, model_id: str) -> bool:
+        return model_id in self._routes
+
     def is_deployed(self, model_id: str, version: str) -> bool:
         routing = self._routes.get(model_id)
         return routing is not None and version in routing.versions
