@@ -2,19 +2,17 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nba_mcp_deploy.server.output_model import ToolOutput
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True, frozen=True)
-
-
-class VersionRefOut(_Out):
+class VersionRefOut(ToolOutput):
     model_id: str
     version: str
 
 
-class ModelVersionOut(_Out):
+class ModelVersionOut(ToolOutput):
     model_id: str
     version: str
     stage: str = Field(description="development | staging | production | archived")
@@ -31,7 +29,7 @@ class ModelVersionOut(_Out):
     stage_changed_at: float
 
 
-class StageChangeOut(_Out):
+class StageChangeOut(ToolOutput):
     model_id: str
     version: str
     from_stage: str | None = Field(description="null for a registration")
@@ -43,7 +41,7 @@ class StageChangeOut(_Out):
     seq: int | None
 
 
-class StageChangeResultOut(_Out):
+class StageChangeResultOut(ToolOutput):
     """The version after the change, every change the operation made, and what it replaced."""
 
     version: ModelVersionOut
@@ -52,7 +50,7 @@ class StageChangeResultOut(_Out):
     serving_active_version: str | None = Field(description="the version now taking this model's traffic")
 
 
-class SearchOut(_Out):
+class SearchOut(ToolOutput):
     items: list[ModelVersionOut]
     total: int
     offset: int
@@ -60,7 +58,7 @@ class SearchOut(_Out):
     next_offset: int | None = Field(description="pass as offset for the next page; null at the end")
 
 
-class MetricDiffOut(_Out):
+class MetricDiffOut(ToolOutput):
     name: str
     a: float | None
     b: float | None
@@ -68,7 +66,7 @@ class MetricDiffOut(_Out):
     relative: float | None = Field(description="(b - a) / |a|")
 
 
-class HyperparameterDiffOut(_Out):
+class HyperparameterDiffOut(ToolOutput):
     name: str
     a: Any
     b: Any
@@ -76,14 +74,14 @@ class HyperparameterDiffOut(_Out):
     in_b: bool
 
 
-class RelationOut(_Out):
+class RelationOut(ToolOutput):
     kind: str = Field(description="same | ancestor | descendant | siblings | related | unrelated (a relative to b)")
     description: str
     generations: int | None
     common_ancestor: VersionRefOut | None
 
 
-class ComparisonOut(_Out):
+class ComparisonOut(ToolOutput):
     a: ModelVersionOut
     b: ModelVersionOut
     metrics: list[MetricDiffOut]
@@ -94,12 +92,12 @@ class ComparisonOut(_Out):
     relation: RelationOut = Field(description="how a relates to b in the lineage")
 
 
-class DescendantOut(_Out):
+class DescendantOut(ToolOutput):
     version: ModelVersionOut
     depth: int = Field(description="1 = a child")
 
 
-class LineageOut(_Out):
+class LineageOut(ToolOutput):
     version: ModelVersionOut
     ancestors: list[ModelVersionOut] = Field(description="parent first")
     descendants: list[DescendantOut] = Field(description="breadth first")
@@ -107,7 +105,7 @@ class LineageOut(_Out):
     truncated: bool
 
 
-class StatisticsOut(_Out):
+class StatisticsOut(ToolOutput):
     total_models: int
     total_versions: int
     production_count: int
@@ -115,7 +113,7 @@ class StatisticsOut(_Out):
     by_framework: dict[str, int]
 
 
-class ModelSummaryOut(_Out):
+class ModelSummaryOut(ToolOutput):
     model_id: str
     version_count: int
     latest_version: str
