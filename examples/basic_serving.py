@@ -34,9 +34,8 @@ def main() -> None:
             for name, season, probabilities in zip(
                 players["player_name"], players["season"], result.probabilities or [], strict=True
             ):
-                print(
-                    f"{result.version}  {name:<24} {int(season)}: P(positive RAPTOR next season) = {probabilities[1]:.2f}"
-                )
+                chance = probabilities[1]
+                print(f"{result.version}  {name:<24} {int(season)}: P(positive RAPTOR next season) = {chance:.2f}")
         health = manager.health_check("next_season")
         print(
             f"health: {health.status.value}; active {health.models[0].active_version}; "

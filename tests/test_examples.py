@@ -14,9 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 def run_example(name: str) -> str:
-    done = subprocess.run(
-        [sys.executable, f"examples/{name}"], cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=120
-    )
+    command = [sys.executable, f"examples/{name}"]
+    done = subprocess.run(command, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
