@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -258,6 +259,8 @@ def test_a_listener_that_raises_is_skipped(services: Services, two_coins: tuple[
     drive(services, 500)
     assert status(services).phase is CanaryPhase.PROMOTED
     assert [e.kind for e in good.events][-1] is EventKind.PROMOTED
+    mirrored = json.loads(json.dumps(good.events[-1].to_dict()))  # what an MLflow adapter would log
+    assert mirrored["kind"] == "promoted" and mirrored["guards"][0]["name"] == "breaker"
 
 
 @pytest.mark.parametrize(
