@@ -261,6 +261,18 @@ class PredictionLog:
             matched += 1
         return matched, unknown
 
+    def lookup(self, prediction_ids: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """The prediction and actual of each id, NaN for ids not held (never logged, or overwritten)."""
+        slots = np.fromiter(
+            (self._slot_of.get(pid, -1) for pid in prediction_ids), dtype=np.intp, count=len(prediction_ids)
+        )
+        held = slots >= 0
+        predictions = np.full(slots.shape[0], NAN)
+        actuals = np.full(slots.shape[0], NAN)
+        predictions[held] = self._pred[slots[held]]
+        actuals[held] = self._actual[slots[held]]
+        return predictions, actuals
+
     def view(self, since: float | None = None, version: str | None = None) -> LogView:
         """Copy of the records (oldest first) newer than `since`, of `version` if given."""
         size = self.size

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from nba_mcp_deploy import __version__
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.experiment_tools import register_experiment_tools
 from nba_mcp_deploy.server.monitoring_tools import register_monitoring_tools
 from nba_mcp_deploy.server.registry_tools import register_registry_tools
 from nba_mcp_deploy.server.serving_tools import register_serving_tools
@@ -33,4 +34,5 @@ def build_server(host: ServiceHost) -> MCPServer:
     register_serving_tools(server, host, boundary)
     register_monitoring_tools(server, host, boundary)
     register_registry_tools(server, host, boundary)
+    register_experiment_tools(server, host, boundary)
     return server
