@@ -15,10 +15,13 @@ from nba_mcp_deploy.server.registry_tools import register_registry_tools
 from nba_mcp_deploy.server.serving_tools import register_serving_tools
 
 INSTRUCTIONS = """\
-nba-mcp-deploy serves NBA prediction models. Typical flow: deploy_model (a version from a model
-URI) -> predict -> setup_ab_test / setup_shadow to compare versions -> set_active_version to switch
--> health_check to watch breakers, error rates and latency. Errors start with a category
-('invalid argument', 'not found', 'conflict', 'circuit open', ...) and say what is allowed."""
+nba-mcp-deploy serves NBA prediction models. Typical flow: register_model -> deploy_model (a version
+from a model URI) -> predict -> compare versions with setup_ab_test + log_actuals +
+get_ab_test_results (a verdict with p-values), setup_shadow, or start_canary (progressive, with
+guards and automatic rollback) -> promote_model to production (deploys and activates) or
+rollback_model -> watch health_check, detect_drift, get_performance and get_alerts. Errors start
+with a category ('invalid argument', 'not found', 'conflict', 'circuit open', ...) and say what is
+allowed. The prompt canary_rollout walks through a safe rollout."""
 
 
 def build_server(host: ServiceHost) -> MCPServer:
