@@ -87,10 +87,9 @@ def main() -> None:
         print("3. verdict")
         report = experiments.ab_test_results(MODEL, "v1.0", "v2.0")
         print(f"   {report.verdict.value}: {report.reason[:160]}...")
-        production = registry.get_production_model(MODEL)
-        print(
-            f"   registry production: {production.version}; serving active: {manager.get_deployment(MODEL).active_version}"
-        )
+        production = registry.get_production_model(MODEL).version
+        active = manager.get_deployment(MODEL).active_version
+        print(f"   registry production: {production}; serving active: {active}")
 
         print("4. monitor: a feed bug reports minutes and possessions in seconds")
         broken = holdout.copy()
