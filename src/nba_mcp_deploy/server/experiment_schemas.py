@@ -7,7 +7,9 @@ here (the core counts from 0).
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nba_mcp_deploy.server.output_model import ToolOutput
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.experiments.analysis import ABTestReport
@@ -22,11 +24,7 @@ UNIT_RULE = (
 )
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True, frozen=True)
-
-
-class VariantOut(_Out):
+class VariantOut(ToolOutput):
     version: str
     requests: int = Field(description="A/B-routed requests recorded (pinned and failed-over requests excluded)")
     units: int = Field(description="distinct request_keys plus requests without a key")
@@ -40,7 +38,7 @@ class VariantOut(_Out):
     mae: float | None = Field(description="regressors: mean over units of the mean absolute error")
 
 
-class ComparisonOut(_Out):
+class ComparisonOut(ToolOutput):
     metric: str = Field(description="accuracy | mae | error_rate | latency_ms")
     method: str = Field(description="two_proportion_z | fisher_exact | welch_t | mann_whitney_u")
     value_a: float = Field(description="A's value on the units tested (latency: median)")
@@ -77,7 +75,7 @@ class ComparisonOut(_Out):
         )
 
 
-class SampleSizeOut(_Out):
+class SampleSizeOut(ToolOutput):
     metric: str
     min_detectable_effect: float = Field(description="relative to A's value")
     absolute_effect: float
@@ -92,7 +90,7 @@ class SampleSizeOut(_Out):
     )
 
 
-class ABTestOut(_Out):
+class ABTestOut(ToolOutput):
     """Variant A against variant B: figures, tests, sample size, and a verdict with its reason."""
 
     model_id: str
@@ -129,7 +127,7 @@ class ABTestOut(_Out):
         )
 
 
-class GuardOut(_Out):
+class GuardOut(ToolOutput):
     name: str = Field(description="breaker | error_rate | latency | accuracy")
     status: str = Field(description="pass | fail | waiting (not enough data yet) | skipped (nothing to judge)")
     value: float | str | None
@@ -147,7 +145,7 @@ class GuardOut(_Out):
         )
 
 
-class CanaryEventOut(_Out):
+class CanaryEventOut(ToolOutput):
     kind: str = Field(description="canary_started | step_advanced | rolled_back | aborted | promoted | failed")
     step: int = Field(description="the step (from 1) the canary was at")
     weight: float = Field(description="the candidate's share of traffic after the decision")
@@ -169,7 +167,7 @@ class CanaryEventOut(_Out):
         )
 
 
-class CanaryPolicyOut(_Out):
+class CanaryPolicyOut(ToolOutput):
     steps: list[float]
     min_requests_per_step: int
     max_error_rate: float
@@ -181,7 +179,7 @@ class CanaryPolicyOut(_Out):
     accuracy_confidence: float
 
 
-class CanaryStepOut(_Out):
+class CanaryStepOut(ToolOutput):
     step: int = Field(description="the current step, from 1")
     of: int = Field(description="how many steps there are")
     weight: float = Field(description="the candidate's share of traffic now (0 once rolled back)")
@@ -193,7 +191,7 @@ class CanaryStepOut(_Out):
     failovers: int = Field(description="requests the candidate's open breaker sent to the stable version")
 
 
-class CanaryOut(_Out):
+class CanaryOut(ToolOutput):
     """A canary's state: step, guard values, last decision, history, and what to do next."""
 
     model_id: str
