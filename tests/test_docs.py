@@ -23,3 +23,23 @@ def test_readme_commands_are_what_ci_and_make_run() -> None:
     assert "make test" in ci
     assert "demo: $(STAMP)\n\t$(VENV)/bin/nba-mcp-deploy demo" in makefile
     assert "test: $(STAMP)\n\t$(PY) -m pytest" in makefile
+
+
+def test_agent_session_transcript_regenerates(tmp_path) -> None:
+    output = tmp_path / "session.md"
+    done = subprocess.run(
+        [sys.executable, "tools/agent_session.py", "--output", str(output)],
+        cwd=REPO,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = output.read_text()
+    for tool in ("register_model", "promote_model", "predict", "get_ab_test_results", "health_check"):
+        assert f"**→ `{tool}`**" in text
+    assert "invalid argument" in text or "valid number" in text  # the bad call's error came back as text
+    assert '"verdict": "' in text
+    committed = (REPO / "examples" / "agent_session.md").read_text()
+    assert committed.startswith("# An agent session, as it happened")
