@@ -37,7 +37,7 @@ def shorten(value: Any) -> Any:
     """Cut long lists and strings so the transcript stays readable (marking what was cut)."""
     if isinstance(value, list):
         kept = [shorten(v) for v in value[:MAX_ITEMS]]
-        return kept + [f"... {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else kept
+        return [*kept, f"... {len(value) - MAX_ITEMS} more"] if len(value) > MAX_ITEMS else kept
     if isinstance(value, dict):
         return {k: shorten(v) for k, v in value.items()}
     if isinstance(value, str) and len(value) > MAX_TEXT:
@@ -101,7 +101,8 @@ async def session(transcript: Transcript, trained: nba_models.TrainedModels) -> 
         answer = await transcript.client.call_tool(
             "predict", {"model_id": MODEL, "inputs": [record], "request_key": player}
         )
-        outcomes[answer.structured_content["prediction_ids"][0]] = float(label)  # type: ignore[index]
+        served = answer.structured_content or {}
+        outcomes[served["prediction_ids"][0]] = float(label)
     transcript.say(f"(served all {len(rows)} holdout player-seasons with their player id as the sticky key)\n")
     await transcript.call("log_actuals", model_id=MODEL, actuals=outcomes)
     await transcript.call("get_ab_test_results", model_id=MODEL)
