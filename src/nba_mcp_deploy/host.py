@@ -53,6 +53,10 @@ class ServiceHost:
         self._thread = threading.Thread(target=self._build, name="services-start", daemon=True)
         self._thread.start()
 
+    def is_ready(self) -> bool:
+        """Whether start-up has finished (successfully or not): `services()` will not wait."""
+        return self._ready.is_set()
+
     def services(self, timeout: float = STARTUP_TIMEOUT_SEC) -> Services:
         """The services, waiting for start-up to finish if it has not."""
         if not self._ready.is_set():

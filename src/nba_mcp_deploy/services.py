@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.experiments.recorder import TrafficRecorder
+from nba_mcp_deploy.experiments.service import ExperimentService
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
 from nba_mcp_deploy.monitoring.service import MonitoringService
 from nba_mcp_deploy.notify.webhook import notifier_from_config
@@ -19,6 +21,7 @@ from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.serving.manager import ModelServingManager
+from nba_mcp_deploy.serving.observers import FanOutObserver
 from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
 
 if TYPE_CHECKING:
@@ -35,12 +38,14 @@ class Services:
     monitoring: MonitoringService
     manager: ModelServingManager
     registry: ModelRegistry
+    experiments: ExperimentService
     # MLflow mirroring, runs and metrics; None when MLflow is disabled (mlflow is never imported).
     mlflow: MlflowSync | None = None
 
     def close(self) -> None:
         if self.mlflow is not None:
             self.mlflow.close()
+        self.experiments.close()
         self.manager.close()
         self.monitoring.close()
         self.registry.store.close()
@@ -65,15 +70,37 @@ def build_services(
     )
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
     store = SqliteRegistryStore(config.registry_dir, sync_every_commit=config.registry_sync_every_commit)
+    recorder = TrafficRecorder(config.experiment_window_size)
     manager = ModelServingManager(
-        config, loader=loader, clock=clock, rng=rng, observer=monitoring, state_sink=store, operations=operations
+        config,
+        loader=loader,
+        clock=clock,
+        rng=rng,
+        observer=FanOutObserver((monitoring, recorder)),
+        state_sink=store,
+        operations=operations,
     )
     registry = ModelRegistry(store, clock=clock)
     registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
+    experiments = ExperimentService(
+        manager,
+        registry,
+        monitoring,
+        recorder,
+        clock=clock,
+        check_interval_sec=config.canary_check_interval_sec,
+        latency_window=config.latency_window,
+    )
     if restore:
         manager.restore(store.load_deployments())
     services = Services(
-        config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager, registry=registry
+        config=config,
+        clock=clock,
+        operations=operations,
+        monitoring=monitoring,
+        manager=manager,
+        registry=registry,
+        experiments=experiments,
     )
     if config.enable_mlflow:
         from nba_mcp_deploy.mlflow_sync.sync import MlflowSync

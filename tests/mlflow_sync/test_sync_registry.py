@@ -163,3 +163,19 @@ async def test_the_stdio_server_with_mlflow_keeps_stdout_for_the_protocol(
     assert [(r.data.tags["version"], r.info.status) for r in runs] == [("v1.0", "FINISHED"), ("v2.0", "RUNNING")]
     assert "View run" in (tmp_path / "server.log").read_text()  # MLflow's URL went to stderr instead
     json.dumps(result.structured_content)  # the protocol stayed parseable throughout
+
+
+async def test_register_model_takes_an_mlflow_run_id(
+    agent: Agent, mlflow_server: MlflowServer, model_id: str, nba: NbaModels
+) -> None:
+    trained = log_model(mlflow_server.uri, f"{model_id}_training", nba, alias=None)
+    version = await agent.ok(
+        "register_model", model_id=model_id, version="v1.0", run_id=trained.run_id, metrics={"auc": 0.8}
+    )
+    assert version["metrics"] == {"accuracy": trained.accuracy, "auc": 0.8}
+    assert version["hyperparameters"] == {"C": 1.0, "max_iter": 1000, "penalty": "l2"}
+    assert version["tags"] == {"source_run_id": trained.run_id}
+    text = await agent.error("register_model", model_id=model_id, version="v1.1", run_id="not a run")
+    assert "run_id" in text and "pattern" in text
+    missing = await agent.error("register_model", model_id=model_id, version="v1.1", run_id="0" * 32)
+    assert missing.startswith("Error executing tool register_model: not found") or "not found" in missing

@@ -52,3 +52,39 @@ async def test_server_from_mcp_json_serves_over_stdio(tmp_path: Path, nba: NbaMo
     records = [json.loads(line) for line in lines]  # every stderr line is a JSON object
     refused = [r for r in records if r.get("message") == "tool refused"]
     assert refused and refused[0]["tool"] == "predict" and refused[0]["model_id"] == "next_season"
+
+
+async def test_a_restarted_server_finds_its_deployments_serving(tmp_path: Path, nba: NbaModels) -> None:
+    (tmp_path / "models").mkdir()
+    shutil.copy(nba.skops_file, tmp_path / "models" / "gb.skops")
+    shutil.copytree(nba.mlflow_dir, tmp_path / "models" / "logistic")
+    records = nba.records(3)
+    with (tmp_path / "first.log").open("w") as log:
+        async with Client(stdio_client(mcp_json_server(tmp_path), errlog=log)) as client:
+            for version, uri, active in (("v1.0", "gb.skops", True), ("v2.0", "logistic", False)):
+                arguments = {"model_id": "next_season", "version": version, "model_uri": uri, "set_active": active}
+                assert not (await client.call_tool("deploy_model", arguments)).is_error
+            split = {"model_id": "next_season", "versions": ["v1.0", "v2.0"], "weights": [0.7, 0.3], "sticky": True}
+            assert not (await client.call_tool("setup_ab_test", split)).is_error
+            before = (await client.call_tool("list_deployments", {})).structured_content
+            keyed = [
+                (
+                    await client.call_tool("predict", {"model_id": "next_season", "inputs": records, "request_key": k})
+                ).structured_content["version"]
+                for k in ("a", "b", "c", "d", "e", "f")
+            ]
+    with (tmp_path / "second.log").open("w") as log:
+        async with Client(stdio_client(mcp_json_server(tmp_path), errlog=log)) as client:
+            after = (await client.call_tool("list_deployments", {})).structured_content
+            again = [
+                (
+                    await client.call_tool("predict", {"model_id": "next_season", "inputs": records, "request_key": k})
+                ).structured_content["version"]
+                for k in ("a", "b", "c", "d", "e", "f")
+            ]
+            health = (await client.call_tool("health_check", {})).structured_content
+    strip = [{k: v for k, v in d.items() if k != "versions"} for d in before["deployments"]]
+    assert strip == [{k: v for k, v in d.items() if k != "versions"} for d in after["deployments"]]
+    assert [v["version"] for v in after["deployments"][0]["versions"]] == ["v1.0", "v2.0"]
+    assert again == keyed
+    assert health["status"] == "healthy" and health["ready"]

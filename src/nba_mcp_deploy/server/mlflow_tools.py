@@ -14,8 +14,8 @@ from pydantic import Field
 from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.mlflow_schemas import SyncRegistryOut
 from nba_mcp_deploy.server.params import ModelId
-from nba_mcp_deploy.server.schemas import SyncRegistryOut
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.mlflow_sync.sync import MlflowSync

@@ -6,14 +6,12 @@ The core returns frozen dataclasses; each model here is built from one with
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nba_mcp_deploy.server.output_model import ToolOutput
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True, frozen=True)
-
-
-class VersionOut(_Out):
+class VersionOut(ToolOutput):
     version: str
     role: str = Field(description="active | ab_variant | shadow | standby")
     weight: float | None = Field(description="share of traffic in the A/B split; null outside one")
@@ -25,18 +23,18 @@ class VersionOut(_Out):
     is_classifier: bool
 
 
-class SplitOut(_Out):
+class SplitOut(ToolOutput):
     versions: list[str]
     weights: list[float]
     sticky: bool = Field(description="a request_key always reaches the same version")
 
 
-class ShadowOut(_Out):
+class ShadowOut(ToolOutput):
     version: str
     fraction: float = Field(description="share of live requests mirrored to the shadow version")
 
 
-class DeploymentOut(_Out):
+class DeploymentOut(ToolOutput):
     """One model's deployment after the change."""
 
     model_id: str
@@ -48,11 +46,11 @@ class DeploymentOut(_Out):
     restorable: bool = Field(description="every version came from a model_uri, so a restart restores it")
 
 
-class DeploymentsOut(_Out):
+class DeploymentsOut(ToolOutput):
     deployments: list[DeploymentOut]
 
 
-class PredictOut(_Out):
+class PredictOut(ToolOutput):
     """The answer, and how it was served."""
 
     model_id: str
@@ -69,7 +67,7 @@ class PredictOut(_Out):
     latency_ms: float = Field(description="time inside the model call")
 
 
-class BreakerOut(_Out):
+class BreakerOut(ToolOutput):
     state: str = Field(description="closed | open | half_open")
     failure_rate: float | None = Field(description="failures / calls in the current window")
     calls_in_window: int
@@ -81,7 +79,7 @@ class BreakerOut(_Out):
     rejected_calls: int
 
 
-class LatencyOut(_Out):
+class LatencyOut(ToolOutput):
     count: int = Field(description="requests in the latency window")
     mean_ms: float | None
     p50_ms: float | None
@@ -89,7 +87,7 @@ class LatencyOut(_Out):
     p99_ms: float | None
 
 
-class MetricsOut(_Out):
+class MetricsOut(ToolOutput):
     requests: int
     errors: int
     rejected: int = Field(description="calls refused by the open breaker")
@@ -99,7 +97,7 @@ class MetricsOut(_Out):
     latency: LatencyOut
 
 
-class ShadowStatsOut(_Out):
+class ShadowStatsOut(ToolOutput):
     mirrored_requests: int
     dropped_requests: int = Field(description="mirrors dropped because the shadow queue was full")
     errors: int
@@ -110,7 +108,7 @@ class ShadowStatsOut(_Out):
     last_error: str | None
 
 
-class VersionHealthOut(_Out):
+class VersionHealthOut(ToolOutput):
     version: str
     role: str
     weight: float | None
@@ -119,7 +117,7 @@ class VersionHealthOut(_Out):
     shadow: ShadowStatsOut | None
 
 
-class ModelHealthOut(_Out):
+class ModelHealthOut(ToolOutput):
     model_id: str
     status: str = Field(description="healthy | degraded | unhealthy")
     reasons: list[str]
@@ -130,7 +128,7 @@ class ModelHealthOut(_Out):
     versions: list[VersionHealthOut]
 
 
-class OperationOut(_Out):
+class OperationOut(ToolOutput):
     count: int
     errors: int
     mean_ms: float
@@ -138,7 +136,7 @@ class OperationOut(_Out):
     last_error: str | None
 
 
-class DependencyOut(_Out):
+class DependencyOut(ToolOutput):
     name: str = Field(description="the system the server reports to, e.g. mlflow")
     status: str = Field(description="healthy | degraded (serving goes on either way)")
     reasons: list[str]
@@ -146,7 +144,7 @@ class DependencyOut(_Out):
     failed: int = Field(description="changes it refused repeatedly, parked until sync_registry retries them")
 
 
-class HealthOut(_Out):
+class HealthOut(ToolOutput):
     """Worst status over the models and dependencies, with the reasons, and per-tool operation metrics."""
 
     status: str = Field(description="healthy | degraded | unhealthy")
@@ -158,7 +156,7 @@ class HealthOut(_Out):
     dependencies: list[DependencyOut] = Field(description="systems the server mirrors to (MLflow), if enabled")
 
 
-class ReferenceOut(_Out):
+class ReferenceOut(ToolOutput):
     """What the reference data now holds for later drift checks."""
 
     model_id: str
@@ -171,7 +169,7 @@ class ReferenceOut(_Out):
     missing_share: dict[str, float]
 
 
-class FeatureDriftOut(_Out):
+class FeatureDriftOut(ToolOutput):
     feature: str
     method: str
     score: float | None = Field(description="the statistic (KS D, PSI, KL, JS, normed Wasserstein, chi2)")
@@ -187,7 +185,7 @@ class FeatureDriftOut(_Out):
     note: str | None
 
 
-class DriftOut(_Out):
+class DriftOut(ToolOutput):
     """Per-feature drift and the dataset-level verdict."""
 
     model_id: str
@@ -207,13 +205,13 @@ class DriftOut(_Out):
     reading: str | None = Field(description="how to read the scores of this method")
 
 
-class ActualsOut(_Out):
+class ActualsOut(ToolOutput):
     model_id: str
     matched: int = Field(description="outcomes attached to logged predictions")
     unknown_ids: list[str] = Field(description="prediction ids not (or no longer) in the log window")
 
 
-class PerformanceOut(_Out):
+class PerformanceOut(ToolOutput):
     """Quality on predictions with outcomes, error rate and latency over the window."""
 
     model_id: str
@@ -237,7 +235,7 @@ class PerformanceOut(_Out):
     latency_p99_ms: float | None
 
 
-class AlertOut(_Out):
+class AlertOut(ToolOutput):
     alert_id: str
     model_id: str
     version: str | None
@@ -250,48 +248,5 @@ class AlertOut(_Out):
     timestamp: float
 
 
-class AlertsOut(_Out):
+class AlertsOut(ToolOutput):
     alerts: list[AlertOut] = Field(description="newest first")
-
-
-class ImportedOut(_Out):
-    model_id: str
-    version: str = Field(description="the registry version it became (v<N>, or the name it was mirrored under)")
-    mlflow_version: str
-    stage: str
-
-
-class SyncConflictOut(_Out):
-    model_id: str
-    version: str | None = Field(description="the registry version concerned, if any")
-    mlflow_version: str | None
-    problem: str = Field(description="what differs; neither side was changed")
-
-
-class MirrorStatusOut(_Out):
-    tracking_uri: str
-    experiment: str = Field(description="the MLflow experiment deployments and metrics are logged to")
-    registry_sync: bool = Field(description="the registry is mirrored to MLflow's model registry")
-    state: str = Field(description="idle | delivering | unavailable | stopped")
-    backlog: int = Field(description="changes waiting in the outbox, delivered in order")
-    parked: int = Field(description="changes MLflow refused repeatedly (retry_failed=true offers them again)")
-    unqueued: int = Field(description="changes that could not even be queued (the store failed)")
-    unavailable_since: float | None = Field(description="when MLflow stopped answering (epoch seconds)")
-    busy_since: float | None = Field(description="when the MLflow call in progress started, if one is")
-    last_error: str | None
-    last_delivered_at: float | None
-    delivered: int = Field(description="changes delivered since the server started")
-
-
-class SyncRegistryOut(_Out):
-    """What sync_registry did both ways, and where mirroring stands now."""
-
-    imported: list[ImportedOut] = Field(description="MLflow versions now in the registry")
-    conflicts: list[SyncConflictOut] = Field(description="disagreements reported, never overwritten")
-    unchanged: int = Field(description="MLflow versions already in the registry, in step")
-    queued_registrations: int = Field(description="registry versions MLflow lacked, queued for it")
-    queued_stage_changes: int = Field(description="versions whose MLflow stage differed, queued to follow ours")
-    in_step: int = Field(description="registry versions MLflow already mirrors as they are")
-    drained: bool = Field(description="everything queued reached MLflow within wait_sec")
-    status: MirrorStatusOut
-    notes: list[str]

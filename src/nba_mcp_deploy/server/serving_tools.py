@@ -6,6 +6,7 @@ of them use limits from the config captured in this closure.
 
 from typing import TYPE_CHECKING, Annotated
 
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
@@ -18,6 +19,9 @@ from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthO
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.manager import ModelServingManager
 
+# Requests up to this many records are scored on the event loop (see predict).
+INLINE_PREDICT_ROWS = 16
+
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 SETS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -29,6 +33,12 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
 
     def manager() -> "ModelServingManager":
         return host.services().manager
+
+    async def ready_manager() -> "ModelServingManager":
+        """The manager without blocking the event loop while the services are still starting."""
+        if host.is_ready():
+            return manager()
+        return await anyio.to_thread.run_sync(manager)
 
     Record = Annotated[
         dict[str, float | None],
@@ -60,7 +70,7 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
 
     @server.tool(annotations=READ_ONLY)
     @boundary
-    def predict(
+    async def predict(
         model_id: ModelId, inputs: Inputs, version: Version | None = None, request_key: RequestKey = None
     ) -> PredictOut:
         """Score records with a deployed model.
@@ -70,7 +80,15 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         fails over to a healthy version and the result says so (failover_from). Keep the
         prediction_ids to report outcomes later.
         """
-        result = manager().predict(model_id, inputs, version=version, request_key=request_key)
+        serving = await ready_manager()
+        if len(inputs) <= INLINE_PREDICT_ROWS:
+            # A few rows take well under a millisecond: a hop to a worker thread would cost
+            # more than the model, so small requests run on the event loop.
+            result = serving.predict(model_id, inputs, version=version, request_key=request_key)
+        else:
+            result = await anyio.to_thread.run_sync(
+                lambda: serving.predict(model_id, inputs, version=version, request_key=request_key)
+            )
         return PredictOut.model_validate(result)
 
     @server.tool(annotations=SETS)
