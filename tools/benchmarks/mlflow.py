@@ -136,6 +136,6 @@ def run(quick: bool) -> list[BenchRow]:
                 logging_on,
                 note=f"embedded sqlite tracking, flush every {FLUSH_INTERVAL_SEC:g} s; {delivered} delivered",
             ),
-            dataclasses.replace(outage, note=f"{backlog} changes waiting in the outbox afterwards"),
+            dataclasses.replace(outage, note=f"outbox backlog afterwards: {backlog}"),
             flush,
         ]
