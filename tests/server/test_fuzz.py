@@ -20,7 +20,6 @@ what it held plus the versions the successful calls registered.
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from nba_mcp_deploy.registry.search import SearchQuery
 from nba_mcp_deploy.server.app import build_server
 from nba_mcp_deploy.services import Services, build_services
 from tests.conftest import NbaModels
+from tests.server.roots import make_roots
 
 pytestmark = pytest.mark.anyio
 
@@ -229,18 +229,9 @@ def audit_seq(services: Services) -> int:
 
 @pytest.fixture
 async def world(config: DeploymentConfig, nba: NbaModels, tmp_path: Path) -> AsyncIterator[World]:
-    models, data, outside = tmp_path / "models", tmp_path / "data", tmp_path / "outside"
-    for directory in (models, data, outside):
-        directory.mkdir()
-    shutil.copy(nba.joblib_file, models / "logistic.joblib")
-    shutil.copy(nba.skops_file, models / "gb.skops")
-    shutil.copy(nba.joblib_file, outside / "secret.joblib")
-    (models / "escape.joblib").symlink_to(outside / "secret.joblib")
-    nba.trained.holdout[FEATURES].iloc[:300].to_csv(data / "reference.csv", index=False)
-    shutil.copy(data / "reference.csv", outside / "secret.csv")
-    (data / "escape.csv").symlink_to(outside / "secret.csv")
+    roots = make_roots(tmp_path, nba)
     services = build_services(
-        config.replace(model_roots=(models,), data_roots=(data,), registry_sync_every_commit=False)
+        config.replace(model_roots=(roots.models,), data_roots=(roots.data,), registry_sync_every_commit=False)
     )
     records = nba.records(200)
     async with Client(build_server(ServiceHost.ready_made(services))) as client:

@@ -3,7 +3,6 @@ symlinks escaping a root are refused with the field named, and nothing changes."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ from mcp.client import Client
 
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.host import ServiceHost
-from nba_mcp_deploy.nba_models import FEATURES
 from nba_mcp_deploy.server.app import build_server
 from nba_mcp_deploy.services import build_services
 from tests.conftest import NbaModels
 from tests.server.conftest import Agent
+from tests.server.roots import make_roots
 
 pytestmark = pytest.mark.anyio
 
@@ -33,22 +32,12 @@ KINDS = {"model_uri": "models", "path": "data", "current_path": "data"}
 
 @pytest.fixture
 async def agent(config: DeploymentConfig, nba: NbaModels, tmp_path: Path) -> AsyncIterator[Agent]:
-    models, data, outside = tmp_path / "models", tmp_path / "data", tmp_path / "outside"
-    for directory in (models, data, outside):
-        directory.mkdir()
-    shutil.copy(nba.joblib_file, models / "inside.joblib")
-    shutil.copy(nba.joblib_file, outside / "secret.joblib")
-    (models / "escape.joblib").symlink_to(outside / "secret.joblib")
-    (models / "escape_dir").symlink_to(outside, target_is_directory=True)
-    nba.trained.holdout[FEATURES].iloc[:200].to_csv(data / "inside.csv", index=False)
-    shutil.copy(data / "inside.csv", outside / "secret.csv")
-    (data / "escape.csv").symlink_to(outside / "secret.csv")
-    (data / "escape_dir").symlink_to(outside, target_is_directory=True)
-    services = build_services(config.replace(model_roots=(models,), data_roots=(data,)))
+    roots = make_roots(tmp_path, nba)
+    services = build_services(config.replace(model_roots=(roots.models,), data_roots=(roots.data,)))
     async with Client(build_server(ServiceHost.ready_made(services))) as client:
         agent = Agent(client, services)
-        await agent.ok("deploy_model", model_id=M, version="v1.0", model_uri="inside.joblib")
-        await agent.ok("set_reference_data", model_id=M, path="inside.csv")
+        await agent.ok("deploy_model", model_id=M, version="v1.0", model_uri="logistic.joblib")
+        await agent.ok("set_reference_data", model_id=M, path="reference.csv")
         yield agent
     services.close()
 
@@ -92,7 +81,7 @@ async def test_paths_outside_the_roots_are_refused(agent: Agent, tool: str, tmp_
 @pytest.mark.parametrize("tool", sorted(PATH_TAKING))
 async def test_paths_inside_the_roots_work(agent: Agent, tool: str) -> None:
     field, arguments = PATH_TAKING[tool]
-    inside = "inside.joblib" if KINDS[field] == "models" else "inside.csv"
+    inside = "gb.skops" if KINDS[field] == "models" else "reference.csv"
     await agent.ok(tool, **arguments, **{field: inside})
 
 
