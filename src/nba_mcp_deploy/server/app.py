@@ -37,6 +37,7 @@ class GatedServer(MCPServer[Any]):
     def __init__(self, gate: AccessGate, **settings: Any) -> None:
         super().__init__(**settings)
         self.gate = gate
+        self.auth_required = settings.get("token_verifier") is not None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None

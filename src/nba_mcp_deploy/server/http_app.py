@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nba_mcp_deploy.access.permissions import Caller, acting_as, require_permission
@@ -33,7 +33,6 @@ from nba_mcp_deploy.server.prometheus import ResponseCounts, ServiceCollector
 from nba_mcp_deploy.server.token_auth import caller_from_access_token
 
 MCP_PATH = "/mcp"
-PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -64,6 +63,11 @@ class HttpAccess:
 
     auth_required: bool
     local: Caller
+
+    @classmethod
+    def of(cls, server: GatedServer) -> "HttpAccess":
+        """The access rules of `server`: tokens required when it verifies them."""
+        return cls(auth_required=server.auth_required, local=server.gate.local_caller)
 
     def caller(self, request: Request) -> Caller | None:
         user = request.scope.get("user")
@@ -116,20 +120,25 @@ class PayloadLimit:
 
 
 class ResponseCounter:
-    """Counts responses by route and status code (unknown paths share one label, so a scan of
-    random URLs cannot grow the metrics without bound)."""
+    """Counts responses by route template and status code (a path no route matches is 'other',
+    so a scan of random URLs cannot grow the metrics without bound)."""
 
-    def __init__(self, app: ASGIApp, counts: ResponseCounts, known_paths: Callable[[], set[str]]) -> None:
+    def __init__(self, app: ASGIApp, counts: ResponseCounts, routes: Callable[[], Sequence[BaseRoute]]) -> None:
         self.app = app
         self.counts = counts
-        self.known_paths = known_paths
+        self.routes = routes
+
+    def label(self, scope: Scope) -> str:
+        for route in self.routes():
+            if route.matches(scope)[0] is Match.FULL:
+                return str(getattr(route, "path", "other"))
+        return "other"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
-        route = path if path in self.known_paths() else "other"
+        route = self.label(scope)
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -140,14 +149,13 @@ class ResponseCounter:
 
 
 def build_http_app(
-    server: GatedServer,
-    host: ServiceHost,
-    *,
-    bind_host: str,
-    auth_required: bool,
-    routes: Sequence[BaseRoute] = (),
+    server: GatedServer, host: ServiceHost, *, bind_host: str, routes: Sequence[BaseRoute] = ()
 ) -> Starlette:
-    """The one Starlette app of HTTP mode (its lifespan runs the MCP session manager)."""
+    """The one Starlette app of HTTP mode (its lifespan runs the MCP session manager).
+
+    `routes` are mounted beside MCP and the probes, behind the same authentication middleware;
+    wrap their endpoints with `HttpAccess.of(server).protect(operation, endpoint)`.
+    """
     responses = ResponseCounts()
     registry = CollectorRegistry()
     registry.register(ServiceCollector(host))
@@ -181,8 +189,6 @@ def build_http_app(
             *routes,
         ]
     )
-    known = {MCP_PATH, *PROBE_PATHS, *(getattr(r, "path", "") for r in routes)}
     app.add_middleware(PayloadLimit, max_bytes=host.config.max_payload_bytes)
-    app.add_middleware(ResponseCounter, counts=responses, known_paths=lambda: known)
-    app.state.access = HttpAccess(auth_required=auth_required, local=server.gate.local_caller)
+    app.add_middleware(ResponseCounter, counts=responses, routes=lambda: app.routes)
     return app

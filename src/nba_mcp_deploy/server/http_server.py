@@ -28,7 +28,7 @@ def serve_http(config: DeploymentConfig, bind_host: str, port: int) -> None:
     base_url = f"http://{bind_host}:{port}"
     verifier = RoleTokenVerifier(tokens) if tokens is not None else None
     server = build_server(host, token_verifier=verifier, issuer_url=base_url)
-    app = build_http_app(server, host, bind_host=bind_host, auth_required=tokens is not None)
+    app = build_http_app(server, host, bind_host=bind_host)
     host.start()
     log.info(
         "serving over HTTP",
