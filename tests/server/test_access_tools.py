@@ -219,3 +219,28 @@ async def test_get_audit_log_filters_and_refuses_bad_arguments(open_agent: OpenA
         assert everything[0]["arguments"] == {"model_id": "other", "version": "v1.0"}
         history = agent.services.registry.get_history(M)
         assert {change.actor for change in history} == {"local"}
+
+
+async def test_a_tool_without_an_entry_is_refused_and_an_unknown_one_is_just_unknown(
+    config: DeploymentConfig,
+) -> None:
+    services = build_services(config)
+    server = build_server(ServiceHost.ready_made(services))
+    ran: list[str] = []
+
+    @server.tool()
+    def sneaky_tool() -> str:
+        """Added without a permission entry."""
+        ran.append("ran")
+        return "done"
+
+    try:
+        async with Client(server) as client:
+            agent = Agent(client, services)
+            text = await agent.error("sneaky_tool")
+            assert "no entry in the permission table" in text and ran == []
+            unknown = await agent.error("no_such_tool")
+            assert "Unknown tool: no_such_tool" in unknown
+        assert [e.tool for e in services.registry.store.list_audit()] == ["sneaky_tool"]
+    finally:
+        services.close()

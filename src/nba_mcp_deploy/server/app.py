@@ -6,11 +6,12 @@ Every tool call passes the access gate (`gate.py`) before the SDK validates its 
 """
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import CallToolResult, Icon, InputRequiredResult, ToolAnnotations
 
 from nba_mcp_deploy import __version__
 from nba_mcp_deploy.access.permissions import LOCAL_CALLER_NAME, Caller, Role
@@ -32,17 +33,38 @@ what is allowed. Each tool's description ends with the permission it needs."""
 
 
 class GatedServer(MCPServer[Any]):
-    """An `MCPServer` whose every tool call goes through the access gate first."""
+    """An `MCPServer` whose every call of a registered tool goes through the access gate first."""
 
     def __init__(self, gate: AccessGate, **settings: Any) -> None:
+        self._registered: set[str] = set()
         super().__init__(**settings)
         self.gate = gate
         self.auth_required = settings.get("token_verifier") is not None
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+        icons: list[Icon] | None = None,
+        meta: dict[str, Any] | None = None,
+        structured_output: bool | None = None,
+    ) -> None:
+        super().add_tool(fn, name, title, description, annotations, icons, meta, structured_output)
+        self._registered.add(name or fn.__name__)
+
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        self._registered.discard(name)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         run = functools.partial(super().call_tool, name, arguments, context)
+        if name not in self._registered:
+            return await run()  # the SDK answers "Unknown tool"; there is nothing to guard or audit
         result: CallToolResult | InputRequiredResult = await self.gate.call(name, arguments, run)
         return result
 
