@@ -95,3 +95,11 @@ async def test_a_registered_uri_outside_the_roots_is_refused_when_promotion_depl
     assert "permission denied: model_uri" in text and "outside the trusted directories" in text
     deployed = await agent.ok("list_deployments")
     assert [v["version"] for v in deployed["deployments"][0]["versions"]] == ["v1.0"]
+
+
+@pytest.mark.parametrize("tool", sorted(PATH_TAKING))
+async def test_unusable_paths_are_invalid_arguments_naming_the_field(agent: Agent, tool: str) -> None:
+    field, arguments = PATH_TAKING[tool]
+    for path in ("nul\x00byte", "x" * 300):  # a NUL byte; a name longer than the file system allows
+        text = await agent.error(tool, **arguments, **{field: path})
+        assert text.startswith(f"Error executing tool {tool}: invalid argument: invalid {field}"), text
