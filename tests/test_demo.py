@@ -26,6 +26,8 @@ def test_demo_runs_end_to_end(tmp_path) -> None:
     for section in ("1. Deploy", "2. Predict", "3. A/B test", "4. Shadow", "5. Circuit breaker", "6. Health"):
         assert section in out
     assert re.search(r"v1.0: +\d+ requests \((7[5-9]|8[0-5])\.\d%\)", out), "the 80/20 split should show"
+    assert re.search(r"outcomes reported for 658 predictions; accuracy B - A = [+-]0\.\d+ \(p = ", out)
+    assert re.search(r"verdict: (not_enough_data|no_difference|a_better|b_better)", out)
     assert "refused: permission denied" in out
     assert "then the breaker opened" in out and "failed over: served by v2.0" in out
     assert "next request served by v2.1" in out

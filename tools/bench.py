@@ -64,15 +64,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("suite", choices=[*SUITES, "all"])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--record", action="store_true", help="also write the table into docs/benchmarks.md (between its markers)"
+    )
     args = parser.parse_args(argv)
     rows: list[BenchRow] = []
     for suite in SUITES if args.suite == "all" else (args.suite,):
         module = importlib.import_module(f"benchmarks.{suite}")
         rows.extend(module.run(quick=args.quick))
+    command = f"python tools/bench.py {' '.join(sys.argv[1:] if argv is None else argv)}"
     print(f"Machine: {machine_line()}")
-    print(f"Command: python tools/bench.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print(f"Command: {command}")
     print(format_table(rows, markdown=args.markdown))
+    if args.record:
+        record(rows, command)
     return 0 if all(r.met for r in rows) else 1
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def record(rows: list[BenchRow], command: str) -> None:
+    """Replace each recorded suite's table in docs/benchmarks.md; other suites' tables stay."""
+    text = DOC.read_text()
+    for suite in sorted({r.suite for r in rows}):
+        start, end = f"<!-- bench:{suite}:start -->", f"<!-- bench:{suite}:end -->"
+        if start not in text or end not in text:
+            text = text.rstrip() + f"\n\n### {suite}\n\n{start}\n{end}\n"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        table = format_table([r for r in rows if r.suite == suite], markdown=True)
+        body = f"Measured {machine_line()}, with `{command}`.\n\n{table}"
+        text = f"{head}{start}\n{body}\n{end}{tail}"
+    DOC.write_text(text)
 
 
 if __name__ == "__main__":

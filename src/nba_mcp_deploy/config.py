@@ -69,6 +69,10 @@ class DeploymentConfig:
     registry_sync_every_commit: bool = True
     # Seed for routing randomness; None means seeded from the OS.
     routing_seed: int | None = None
+    # Experiments: A/B-routed requests kept per model for analysis; how often (seconds) running
+    # canaries are evaluated even without traffic (served requests also trigger evaluations).
+    experiment_window_size: int = 50_000
+    canary_check_interval_sec: float = 5.0
     # Access: the role of the local caller (stdio, and HTTP without tokens), the bearer-token
     # file for HTTP (`name role sha256-hex` lines), and the largest HTTP request body.
     role: str = "admin"
@@ -95,6 +99,7 @@ class DeploymentConfig:
             "shadow_queue_size",
             "monitor_window_size",
             "max_reference_rows",
+            "experiment_window_size",
             "max_payload_bytes",
         ):
             value = getattr(self, name)
@@ -110,7 +115,12 @@ class DeploymentConfig:
             raise ConfigError("alert_webhook_url", self.alert_webhook_url, "must be an http:// or https:// URL")
         if not isinstance(self.alert_cooldown_sec, int | float) or not self.alert_cooldown_sec >= 0:
             raise ConfigError("alert_cooldown_sec", self.alert_cooldown_sec, "must be a number of seconds >= 0")
-        for name in ("breaker_open_wait_sec", "health_check_interval_sec", "latency_threshold_ms"):
+        for name in (
+            "breaker_open_wait_sec",
+            "health_check_interval_sec",
+            "latency_threshold_ms",
+            "canary_check_interval_sec",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise ConfigError(name, value, "must be a number > 0")
@@ -260,6 +270,8 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_ALERT_COOLDOWN_SEC": ("alert_cooldown_sec", _parse_float),
     "NBA_MCP_MAX_REFERENCE_ROWS": ("max_reference_rows", _parse_int),
     "NBA_MCP_ALERT_WEBHOOK_URL": ("alert_webhook_url", _parse_str),
+    "NBA_MCP_EXPERIMENT_WINDOW": ("experiment_window_size", _parse_int),
+    "NBA_MCP_CANARY_CHECK_SEC": ("canary_check_interval_sec", _parse_float),
     "NBA_MCP_ROLE": ("role", _parse_lower),
     "NBA_MCP_AUTH_TOKENS_FILE": ("auth_tokens_file", _parse_path),
     "NBA_MCP_MAX_PAYLOAD_BYTES": ("max_payload_bytes", _parse_int),

@@ -144,17 +144,34 @@ async def drive(session: Session, trained: nba_models.TrainedModels, models_dir:
     await session.call("setup_ab_test", model_id=MODEL_ID, versions=["v1.0", "v2.0"], weights=[0.8, 0.2])
     served: Counter[str] = Counter()
     correct: Counter[str] = Counter()
+    outcomes: dict[str, float] = {}
     started = time.perf_counter()
     for index, record in enumerate(rows):
         answer = await session.call("predict", model_id=MODEL_ID, inputs=[record])
         served[answer["version"]] += 1
         correct[answer["version"]] += int(answer["predictions"][0] == labels[index])
+        outcomes[answer["prediction_ids"][0]] = float(labels[index])
     elapsed = time.perf_counter() - started
     line(f"split 80/20 over {len(rows)} holdout player-seasons ({len(rows) / elapsed:.0f} MCP predictions/s):")
     for version in ("v1.0", "v2.0"):
         share = served[version] / len(rows)
         accuracy = correct[version] / served[version] if served[version] else float("nan")
         line(f"  {version}: {served[version]:>4} requests ({share:.1%}), accuracy on them {accuracy:.1%}")
+    reported = await session.call("log_actuals", model_id=MODEL_ID, actuals=outcomes)
+    verdict = await session.call("get_ab_test_results", model_id=MODEL_ID)
+    accuracy = next(c for c in verdict["comparisons"] if c["metric"] == "accuracy")
+    line(
+        f"outcomes reported for {reported['matched']} predictions; accuracy B - A = "
+        f"{accuracy['difference']:+.3f} (p = {accuracy['p_value']:.2f}, {accuracy['method']})"
+    )
+    plan = verdict["sample_size"]
+    needs = (
+        f"; to detect a {plan['min_detectable_effect']:.0%} change in {plan['metric']} it needs "
+        f"{plan['still_needed_a']} + {plan['still_needed_b']} more outcomes"
+        if plan
+        else ""
+    )
+    line(f"verdict: {verdict['verdict']}{needs}")
     sticky = {}
     for key in ("game-0042", "game-0043", "game-0044"):
         versions = {
@@ -299,7 +316,16 @@ def run_demo(workdir: Path | None, base_env: dict[str, str]) -> int:
     try:
         with work_directory(workdir) as path:
             anyio.run(run, path, base_env)
-    except (DemoFailure, ToolFailed, FileNotFoundError) as failure:
-        print(f"\ndemo failed: {failure}", file=sys.stderr)
+    except Exception as failure:
+        cause = _innermost(failure)  # the MCP client wraps what went wrong in exception groups
+        if not isinstance(cause, DemoFailure | ToolFailed | FileNotFoundError):
+            raise cause from failure
+        print(f"\ndemo failed: {cause}", file=sys.stderr)
         return 1
     return 0
+
+
+def _innermost(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error

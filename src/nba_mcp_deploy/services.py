@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.experiments.recorder import TrafficRecorder
+from nba_mcp_deploy.experiments.service import ExperimentService
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
 from nba_mcp_deploy.monitoring.service import MonitoringService
 from nba_mcp_deploy.notify.webhook import notifier_from_config
@@ -18,6 +20,7 @@ from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.serving.manager import ModelServingManager
+from nba_mcp_deploy.serving.observers import FanOutObserver
 from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
 
 
@@ -31,8 +34,10 @@ class Services:
     monitoring: MonitoringService
     manager: ModelServingManager
     registry: ModelRegistry
+    experiments: ExperimentService
 
     def close(self) -> None:
+        self.experiments.close()
         self.manager.close()
         self.monitoring.close()
         self.registry.store.close()
@@ -57,13 +62,35 @@ def build_services(
     )
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
     store = SqliteRegistryStore(config.registry_dir, sync_every_commit=config.registry_sync_every_commit)
+    recorder = TrafficRecorder(config.experiment_window_size)
     manager = ModelServingManager(
-        config, loader=loader, clock=clock, rng=rng, observer=monitoring, state_sink=store, operations=operations
+        config,
+        loader=loader,
+        clock=clock,
+        rng=rng,
+        observer=FanOutObserver((monitoring, recorder)),
+        state_sink=store,
+        operations=operations,
     )
     registry = ModelRegistry(store, clock=clock)
     registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
+    experiments = ExperimentService(
+        manager,
+        registry,
+        monitoring,
+        recorder,
+        clock=clock,
+        check_interval_sec=config.canary_check_interval_sec,
+        latency_window=config.latency_window,
+    )
     if restore:
         manager.restore(store.load_deployments())
     return Services(
-        config=config, clock=clock, operations=operations, monitoring=monitoring, manager=manager, registry=registry
+        config=config,
+        clock=clock,
+        operations=operations,
+        monitoring=monitoring,
+        manager=manager,
+        registry=registry,
+        experiments=experiments,
     )

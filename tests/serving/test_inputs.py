@@ -93,3 +93,10 @@ def test_dataframes_are_accepted_and_checked() -> None:
     text = explain(bad)
     assert "unexpected [other]" in text and "non-numeric [poss" in text
     assert "empty" in explain(frame.iloc[:0])
+
+
+def test_huge_finite_values_are_not_mistaken_for_infinity() -> None:
+    matrix = convert([{"mp": 1e308, "poss": 1e308, "war_total": 1e308}, {"mp": 1, "poss": 2, "war_total": 3}])
+    assert matrix[0, 0] == 1e308
+    single = convert([{"mp": 1e308, "poss": 1e308, "war_total": 0.0}])
+    assert single[0, 1] == 1e308

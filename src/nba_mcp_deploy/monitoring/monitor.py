@@ -33,7 +33,7 @@ from nba_mcp_deploy.monitoring.performance import (
 )
 from nba_mcp_deploy.monitoring.plot import render_drift_png
 from nba_mcp_deploy.monitoring.prediction_log import LogView, PredictionLog, to_float
-from nba_mcp_deploy.monitoring.samples import ReferenceData, prepare_numeric, prepare_reference
+from nba_mcp_deploy.monitoring.samples import FloatArray, ReferenceData, prepare_numeric, prepare_reference
 from nba_mcp_deploy.monitoring.tabular import Columns, read_columns
 from nba_mcp_deploy.serving.ports import PredictionBatch
 
@@ -219,6 +219,19 @@ class ModelMonitor:
         with self._lock:
             matched, unknown = self._log.set_actuals(actuals)
         return ActualsResult(matched=matched, unknown_ids=unknown)
+
+    def outcomes_of(self, prediction_ids: Sequence[str], *, chunk: int = 4096) -> tuple[FloatArray, FloatArray]:
+        """The logged prediction and actual outcome of each id (NaN where not known or not held).
+
+        Looked up `chunk` ids at a time, each under the lock, so a long list never stalls serving.
+        """
+        parts = []
+        for start in range(0, len(prediction_ids), chunk):
+            with self._lock:
+                parts.append(self._log.lookup(prediction_ids[start : start + chunk]))
+        if not parts:
+            return np.empty(0), np.empty(0)
+        return np.concatenate([p for p, _ in parts]), np.concatenate([a for _, a in parts])
 
     @property
     def logged(self) -> int:

@@ -142,13 +142,7 @@ class PredictionLog:
             self._features[slot] = [to_float(v) for v in row]
         if len(features) > len(self._names):
             self.dropped_features += sum(1 for n in features if n not in self._index)
-        self._ts[slot] = timestamp
-        self._version[slot] = self._code(version)
-        self._pred[slot] = prediction
-        self._actual[slot] = actual
-        self._latency[slot] = latency_ms
-        self._error[slot] = error
-        self._head[slot] = True
+        self._write_scalars(slot, timestamp, version, prediction, actual, latency_ms, error)
 
     def append_batch(
         self,
@@ -224,10 +218,23 @@ class PredictionLog:
             row[:] = NAN
             kept = columns >= 0
             row[columns[kept]] = values[kept]
+        self._write_scalars(slot, timestamp, version, float(predictions[0]), NAN, latency_ms, error)
+
+    def _write_scalars(
+        self,
+        slot: int,
+        timestamp: float,
+        version: str,
+        prediction: float,
+        actual: float,
+        latency_ms: float,
+        error: bool,
+    ) -> None:
+        """Everything but the features of a single-row record (the head of its request)."""
         self._ts[slot] = timestamp
         self._version[slot] = self._code(version)
-        self._pred[slot] = predictions[0]
-        self._actual[slot] = NAN
+        self._pred[slot] = prediction
+        self._actual[slot] = actual
         self._latency[slot] = latency_ms
         self._error[slot] = error
         self._head[slot] = True
@@ -253,6 +260,18 @@ class PredictionLog:
             self._actual[slot] = to_float(value)
             matched += 1
         return matched, unknown
+
+    def lookup(self, prediction_ids: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """The prediction and actual of each id, NaN for ids not held (never logged, or overwritten)."""
+        slots = np.fromiter(
+            (self._slot_of.get(pid, -1) for pid in prediction_ids), dtype=np.intp, count=len(prediction_ids)
+        )
+        held = slots >= 0
+        predictions = np.full(slots.shape[0], NAN)
+        actuals = np.full(slots.shape[0], NAN)
+        predictions[held] = self._pred[slots[held]]
+        actuals[held] = self._actual[slots[held]]
+        return predictions, actuals
 
     def view(self, since: float | None = None, version: str | None = None) -> LogView:
         """Copy of the records (oldest first) newer than `since`, of `version` if given."""

@@ -27,8 +27,23 @@ IntArray = npt.NDArray[np.int64]
 DEFAULT_BINS = 10
 
 
+class _MissingShare:
+    """Shared by every prepared column: the share of values left out as NaN / inf."""
+
+    missing: int
+
+    @property
+    def size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def missing_share(self) -> float:
+        total = self.size + self.missing
+        return self.missing / total if total else 0.0
+
+
 @dataclass(frozen=True, eq=False)
-class NumericReference:
+class NumericReference(_MissingShare):
     """One numeric reference column, prepared once for every numeric drift statistic."""
 
     name: str
@@ -46,14 +61,9 @@ class NumericReference:
         """Number of finite values."""
         return int(self.sorted_values.shape[0])
 
-    @property
-    def missing_share(self) -> float:
-        total = self.size + self.missing
-        return self.missing / total if total else 0.0
-
 
 @dataclass(frozen=True, eq=False)
-class CategoricalReference:
+class CategoricalReference(_MissingShare):
     """One reference column read as categories (strings, or numbers taken as labels)."""
 
     name: str
@@ -65,14 +75,9 @@ class CategoricalReference:
     def size(self) -> int:
         return int(self.counts.sum())
 
-    @property
-    def missing_share(self) -> float:
-        total = self.size + self.missing
-        return self.missing / total if total else 0.0
-
 
 @dataclass(frozen=True, eq=False)
-class CurrentSample:
+class CurrentSample(_MissingShare):
     """One current column: its finite values sorted once and shared by every statistic."""
 
     name: str
@@ -82,11 +87,6 @@ class CurrentSample:
     @property
     def size(self) -> int:
         return int(self.sorted_values.shape[0])
-
-    @property
-    def missing_share(self) -> float:
-        total = self.size + self.missing
-        return self.missing / total if total else 0.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,7 @@ from nba_mcp_deploy.access.permissions import LOCAL_CALLER_NAME, Caller, Role
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.audit_tools import register_audit_tools
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.experiment_tools import register_experiment_tools
 from nba_mcp_deploy.server.gate import AccessGate
 from nba_mcp_deploy.server.monitoring_tools import register_monitoring_tools
 from nba_mcp_deploy.server.registry_tools import register_registry_tools
@@ -25,11 +26,14 @@ from nba_mcp_deploy.server.serving_tools import register_serving_tools
 from nba_mcp_deploy.server.token_auth import auth_settings
 
 INSTRUCTIONS = """\
-nba-mcp-deploy serves NBA prediction models. Typical flow: deploy_model (a version from a model
-URI) -> predict -> setup_ab_test / setup_shadow to compare versions -> set_active_version to switch
--> health_check to watch breakers, error rates and latency. Errors start with a category
-('invalid argument', 'not found', 'conflict', 'permission denied', 'circuit open', ...) and say
-what is allowed. Each tool's description ends with the permission it needs."""
+nba-mcp-deploy serves NBA prediction models. Typical flow: register_model -> deploy_model (a version
+from a model URI) -> predict -> compare versions with setup_ab_test + log_actuals +
+get_ab_test_results (a verdict with p-values), setup_shadow, or start_canary (progressive, with
+guards and automatic rollback) -> promote_model to production (deploys and activates) or
+rollback_model -> watch health_check, detect_drift, get_performance and get_alerts. Errors start
+with a category ('invalid argument', 'not found', 'conflict', 'permission denied', 'circuit open',
+...) and say what is allowed; each tool's description ends with the permission it needs. The
+prompt canary_rollout walks through a safe rollout."""
 
 
 class GatedServer(MCPServer[Any]):
@@ -93,5 +97,6 @@ def build_server(
     register_serving_tools(server, host, boundary)
     register_monitoring_tools(server, host, boundary)
     register_registry_tools(server, host, boundary)
+    register_experiment_tools(server, host, boundary)
     register_audit_tools(server, host, boundary)
     return server

@@ -40,9 +40,9 @@ def to_feature_matrix(
     allow_missing: bool,
 ) -> npt.NDArray[np.float64]:
     """A (records x features) float64 matrix in `feature_names` order, or an error naming every problem."""
-    if is_dataframe(inputs):
+    if type(inputs) is not list and is_dataframe(inputs):
         return _frame_to_matrix(inputs, feature_names, max_records=max_records, allow_missing=allow_missing)
-    if not isinstance(inputs, Sequence) or isinstance(inputs, str | bytes):
+    if type(inputs) is not list and (not isinstance(inputs, Sequence) or isinstance(inputs, str | bytes)):
         raise InvalidInputError("inputs", inputs, "expected a list of records (objects of feature -> number)")
     if not inputs:
         raise InvalidInputError("inputs", inputs, "expected at least one record")
@@ -54,7 +54,10 @@ def to_feature_matrix(
         matrix = _fast_records(inputs, feature_names)
     except _Irregular:
         matrix = _slow_records(inputs, feature_names, max_features=max_features, allow_missing=allow_missing)
-    if not np.isfinite(matrix).all():
+    # A sum is finite only if every term is (an overflowing sum just takes the precise path);
+    # for one small record Python's sum beats a NumPy call.
+    total = sum(matrix[0].tolist()) if matrix.shape[0] == 1 else matrix.sum()
+    if not math.isfinite(total):
         _check_non_finite(matrix, feature_names, allow_missing=allow_missing)
     return matrix
 

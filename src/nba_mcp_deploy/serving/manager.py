@@ -263,7 +263,18 @@ class ModelServingManager:
             served.breaker.record(permit, False)
             served.metrics.record(latency_ms, failed=True, rows=rows)
             message = f"{type(exc).__name__}: {exc}"
-            self._observe(served, request_id, [request_id], features, None, latency_ms, message)
+            self._observe(
+                served,
+                request_id,
+                [request_id],
+                features,
+                None,
+                latency_ms,
+                message,
+                routed_by,
+                request_key,
+                failover_from,
+            )
             with request_context(model_id=model_id, version=served.version, request_id=request_id):
                 log.warning("model call failed", extra={"error": message})
             raise ModelExecutionError(f"{model_id} {served.version} failed on request {request_id}: {message}") from exc
@@ -274,7 +285,18 @@ class ModelServingManager:
         if shadow is not None and shadow.version != served.version and self._rng.random() < shadow.fraction:
             self._mirror(routing, served, features, output)
         prediction_ids = [request_id] if rows == 1 else [f"{request_id}-{i}" for i in range(rows)]
-        self._observe(served, request_id, prediction_ids, features, _observed_values(output), latency_ms, None)
+        self._observe(
+            served,
+            request_id,
+            prediction_ids,
+            features,
+            _observed_values(output),
+            latency_ms,
+            None,
+            routed_by,
+            request_key,
+            failover_from,
+        )
         return PredictionResult(
             model_id=model_id,
             version=served.version,
@@ -347,6 +369,9 @@ class ModelServingManager:
         predictions: npt.NDArray[Any] | None,
         latency_ms: float,
         error: str | None,
+        routed_by: RoutedBy,
+        request_key: str | None,
+        failover_from: str | None,
     ) -> None:
         if self._observer is None:
             return
@@ -363,6 +388,9 @@ class ModelServingManager:
                     latency_ms=latency_ms,
                     error=error,
                     timestamp=self._clock.now(),
+                    routed_by=routed_by,
+                    request_key=request_key,
+                    failover_from=failover_from,
                 )
             )
         except Exception:  # an observer must never break serving

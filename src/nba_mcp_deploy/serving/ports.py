@@ -31,6 +31,11 @@ class PredictionBatch:
     latency_ms: float
     error: str | None
     timestamp: float
+    # How the version was chosen (a `RoutedBy` value), the sticky key, and the version whose
+    # open breaker made this request fail over to `version` (experiments count by these).
+    routed_by: str | None = None
+    request_key: str | None = None
+    failover_from: str | None = None
 
 
 class PredictionObserver(Protocol):

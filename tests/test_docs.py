@@ -1,0 +1,25 @@
+"""Documentation that is derived from the code must match it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO, subprocess_env
+
+
+def test_readme_tool_table_matches_the_server() -> None:
+    done = subprocess.run(
+        [sys.executable, "tools/gen_docs.py", "--check"], cwd=REPO, env=subprocess_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_readme_commands_are_what_ci_and_make_run() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    makefile = (REPO / "Makefile").read_text()
+    assert "make demo" in readme and "make test" in readme
+    assert "make test" in ci
+    assert "demo: $(STAMP)\n\t$(VENV)/bin/nba-mcp-deploy demo" in makefile
+    assert "test: $(STAMP)\n\t$(PY) -m pytest" in makefile
