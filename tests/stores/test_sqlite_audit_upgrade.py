@@ -1,4 +1,4 @@
-"""A schema-1 registry (before the audit log) is upgraded in place and keeps everything."""
+"""A registry from before the audit log (schema 1) is upgraded in place and keeps everything."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import sqlite3
 
 from nba_mcp_deploy.access.audit import AuditEntry
 from nba_mcp_deploy.stores.sqlite import FILE_NAME, SqliteRegistryStore
-from nba_mcp_deploy.stores.sqlite_schema import SCHEMA_VERSION
+from nba_mcp_deploy.stores.sqlite_schema import AUDIT_STATEMENTS, MIGRATIONS, SCHEMA_VERSION
 from tests.stores.factories import add
 
 
-def test_a_schema_1_file_gains_the_audit_log_and_keeps_its_versions(tmp_path):
+def test_a_file_from_before_the_audit_log_gains_it_and_keeps_its_versions(tmp_path):
+    before_audit = next(version for version, steps in MIGRATIONS.items() if steps is AUDIT_STATEMENTS)
     store = SqliteRegistryStore(tmp_path)
     for i in range(3):
         add(store, "m", f"v{i}")
@@ -18,7 +19,7 @@ def test_a_schema_1_file_gains_the_audit_log_and_keeps_its_versions(tmp_path):
     path = tmp_path / FILE_NAME
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE audit_log")
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA user_version = {before_audit}")
     conn.commit()
     conn.close()
     store = SqliteRegistryStore(tmp_path)
@@ -29,5 +30,5 @@ def test_a_schema_1_file_gains_the_audit_log_and_keeps_its_versions(tmp_path):
     finally:
         store.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()

@@ -84,9 +84,10 @@ STATEMENTS: tuple[str, ...] = (
 )
 
 # Schema 2: the audit log. Rows are only appended; AUTOINCREMENT keeps `seq` growing even if
-# old entries are ever pruned, so a reader's last-seen `seq` stays meaningful.
+# old entries are ever pruned, so a reader's last-seen `seq` stays meaningful. IF NOT EXISTS lets
+# the step run on a file whose other tables are being upgraded around it.
 AUDIT_STATEMENTS: tuple[str, ...] = (
-    """CREATE TABLE audit_log (
+    """CREATE TABLE IF NOT EXISTS audit_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         at REAL NOT NULL,
         caller TEXT NOT NULL,
@@ -99,8 +100,8 @@ AUDIT_STATEMENTS: tuple[str, ...] = (
         message TEXT,
         duration_ms REAL
     )""",
-    "CREATE INDEX audit_log_by_model ON audit_log (model_id, seq) WHERE model_id IS NOT NULL",
-    "CREATE INDEX audit_log_by_time ON audit_log (at)",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_model ON audit_log (model_id, seq) WHERE model_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at)",
 )
 
 # schema version -> the statements that upgrade a file from it to the next version.
