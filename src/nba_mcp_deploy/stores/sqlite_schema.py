@@ -4,6 +4,7 @@ A registry file carries our `application_id` and a `user_version` (the schema ve
 header. A new file is initialised inside a write transaction, so two processes opening one
 directory at once cannot both create the schema; anything else — another application's
 database, a newer schema, a file that fails SQLite's quick check — is refused, never reset.
+An older schema of ours is upgraded in place, in one write transaction (`MIGRATIONS`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.stores.sqlite_file import refuse
 
 APPLICATION_ID = 0x4E42_4152  # "NBAR": nba-mcp-deploy registry
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _STAGES = ", ".join(f"'{s.value}'" for s in Stage)
 
@@ -81,7 +82,34 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX stage_changes_by_model ON stage_changes (model_id, seq)",
     "CREATE TABLE deployments (model_id TEXT PRIMARY KEY, document TEXT NOT NULL)",
 )
-TABLES = frozenset({"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments"})
+
+# Schema 2: the audit log. Rows are only appended; AUTOINCREMENT keeps `seq` growing even if
+# old entries are ever pruned, so a reader's last-seen `seq` stays meaningful. IF NOT EXISTS lets
+# the step run on a file whose other tables are being upgraded around it.
+AUDIT_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        caller TEXT NOT NULL,
+        role TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        model_id TEXT,
+        arguments TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+        error_category TEXT,
+        message TEXT,
+        duration_ms REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_model ON audit_log (model_id, seq) WHERE model_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at)",
+)
+
+# schema version -> the statements that upgrade a file from it to the next version.
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: AUDIT_STATEMENTS}
+
+TABLES = frozenset(
+    {"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments", "audit_log"}
+)
 
 
 def prepare(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> None:
@@ -105,7 +133,7 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     try:
         application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if application_id == 0 and not _table_names(conn):
-            for statement in STATEMENTS:
+            for statement in STATEMENTS + AUDIT_STATEMENTS:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -126,17 +154,36 @@ def _verify(conn: sqlite3.Connection, path: Path, *, check_integrity: bool) -> N
             f"it was written by a newer nba-mcp-deploy (schema {schema}; this version reads schema "
             f"{SCHEMA_VERSION}); upgrade nba-mcp-deploy",
         )
-    if schema < SCHEMA_VERSION:
+    if schema < SCHEMA_VERSION and schema not in MIGRATIONS:
         raise refuse(path, f"its schema version {schema} is not one this version knows (expected {SCHEMA_VERSION})")
-    missing = TABLES - _table_names(conn)
-    if missing:
-        raise refuse(path, f"tables are missing: {', '.join(sorted(missing))}")
     if check_integrity:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             raise refuse(path, f"it is corrupt (SQLite quick_check: {'; '.join(problems)})")
+    if schema < SCHEMA_VERSION:
+        _migrate(conn)
+    missing = TABLES - _table_names(conn)
+    if missing:
+        raise refuse(path, f"tables are missing: {', '.join(sorted(missing))}")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Upgrade an older schema of ours step by step, in one write transaction (another process
+    opening the file at the same time waits, then finds it upgraded)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        while current < SCHEMA_VERSION:
+            for statement in MIGRATIONS[current]:
+                conn.execute(statement)
+            current += 1
+            conn.execute(f"PRAGMA user_version = {current}")
+        conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 def _table_names(conn: sqlite3.Connection) -> set[str]:
