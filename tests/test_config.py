@@ -58,6 +58,8 @@ def test_the_seed_variables_are_read(tmp_path: Path) -> None:
         ({"NBA_MCP_ENABLE_MLFLOW": "1"}, "mlflow_tracking_uri"),
         ({"ENABLE_MLFLOW_REGISTRY": "true"}, "enable_mlflow_registry.*MLFLOW_TRACKING_URI"),
         ({"NBA_MCP_MODELROOTS": "x"}, "unknown NBA_MCP_"),
+        ({"NBA_MCP_ROLE": "root"}, "role.*allowed roles: viewer, operator, admin"),
+        ({"NBA_MCP_MAX_PAYLOAD_BYTES": "0"}, "max_payload_bytes"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path: Path, env: dict[str, str], names: str) -> None:
@@ -68,3 +70,15 @@ def test_bad_values_name_the_setting(tmp_path: Path, env: dict[str, str], names:
 def test_every_variable_maps_to_a_real_field() -> None:
     fields = set(DeploymentConfig.__dataclass_fields__)
     assert {name for name, _ in ENVIRONMENT.values()} <= fields
+
+
+def test_access_settings(tmp_path: Path) -> None:
+    defaults = DeploymentConfig.from_env({}, tmp_path)
+    assert (defaults.role, defaults.auth_tokens_file, defaults.max_payload_bytes) == ("admin", None, 16 * 1024 * 1024)
+    env = {"NBA_MCP_ROLE": "Viewer", "NBA_MCP_AUTH_TOKENS_FILE": "secrets/tokens", "NBA_MCP_MAX_PAYLOAD_BYTES": "1000"}
+    config = DeploymentConfig.from_env(env, tmp_path)
+    assert (config.role, config.auth_tokens_file, config.max_payload_bytes) == (
+        "viewer",
+        tmp_path / "secrets/tokens",
+        1000,
+    )

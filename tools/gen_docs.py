@@ -18,6 +18,7 @@ import anyio
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from nba_mcp_deploy.access.policy import OPERATIONS  # noqa: E402
 from nba_mcp_deploy.config import DeploymentConfig  # noqa: E402
 from nba_mcp_deploy.host import ServiceHost  # noqa: E402
 from nba_mcp_deploy.server.app import build_server  # noqa: E402
@@ -47,19 +48,27 @@ def _hints(tool: Any) -> str:
     return "destructive" if hints.destructive_hint else ("idempotent" if hints.idempotent_hint else "changes state")
 
 
+def _permission(name: str) -> str:
+    policy = OPERATIONS.get(name)
+    if policy is None:
+        return "none (refused)"
+    return f"{policy.permission.value} ({policy.note})" if policy.note else policy.permission.value
+
+
 def tool_table() -> str:
-    """The Markdown table of every tool: name, arguments, kind, first line of its description."""
+    """The Markdown table of every tool: name, arguments, kind, permission, first line of its description."""
 
     async def listed() -> list[Any]:
         server = build_server(ServiceHost(DeploymentConfig()))
         return list(await server.list_tools())
 
     tools = anyio.run(listed)
-    lines = ["| tool | arguments | kind | what it does |", "|---|---|---|---|"]
+    lines = ["| tool | arguments | kind | permission | what it does |", "|---|---|---|---|---|"]
     for tool in tools:
         first_paragraph = (tool.description or "").strip().split("\n\n")[0]
         summary = " ".join(first_paragraph.split()).replace("|", "\\|")
-        lines.append(f"| `{tool.name}` | {_arguments(tool.input_schema)} | {_hints(tool)} | {summary} |")
+        row = [f"`{tool.name}`", _arguments(tool.input_schema), _hints(tool), _permission(tool.name), summary]
+        lines.append(f"| {' | '.join(row)} |")
     return "\n".join(lines)
 
 

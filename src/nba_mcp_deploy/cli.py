@@ -1,6 +1,12 @@
 """The `nba-mcp-deploy` command: the only place that reads the environment.
 
     nba-mcp-deploy serve            run the MCP server over stdio (for Claude Desktop & co.)
+    nba-mcp-deploy serve --transport http [--host 127.0.0.1] [--port 8000]
+                                    serve MCP at /mcp over streamable HTTP, with bearer tokens
+                                    from NBA_MCP_AUTH_TOKENS_FILE, /healthz, /readyz, /metrics
+    nba-mcp-deploy token add NAME ROLE
+                                    add a bearer token (viewer, operator, admin) to the token
+                                    file; prints the token once, stores only its SHA-256
     nba-mcp-deploy demo             train NBA models, start the server as a subprocess, drive it
                                     like an agent and print a report
     nba-mcp-deploy config           print the effective configuration as JSON
@@ -36,7 +42,7 @@ def serve(config: DeploymentConfig) -> int:
     host = ServiceHost(config)
     server = build_server(host)
     host.start()
-    get_logger("cli").info("serving over stdio", extra={"registry_dir": str(config.registry_dir)})
+    get_logger("cli").info("serving over stdio", extra={"registry_dir": str(config.registry_dir), "role": config.role})
     try:
         server.run("stdio")
     finally:
@@ -44,10 +50,58 @@ def serve(config: DeploymentConfig) -> int:
     return 0
 
 
+def serve_http(config: DeploymentConfig, host: str, port: int) -> int:
+    """Serve over streamable HTTP until interrupted (the checks before binding exit with 2)."""
+    from nba_mcp_deploy.logs import configure_logging
+    from nba_mcp_deploy.server.http_server import serve_http as run
+
+    configure_logging(config.log_level)
+    try:
+        run(config, host, port)
+    except ConfigError as exc:
+        print(f"nba-mcp-deploy: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_token(config: DeploymentConfig, name: str, role: str, file: Path | None) -> int:
+    """Append a token line and print the token (once) on stdout; the advice goes to stderr."""
+    from nba_mcp_deploy.access.tokens import add_token as append
+    from nba_mcp_deploy.errors import DeployError
+
+    path = file or config.auth_tokens_file
+    if path is None:
+        print(
+            "nba-mcp-deploy: no token file: set NBA_MCP_AUTH_TOKENS_FILE (the server reads it) or pass --file",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        token = append(path, name, role)
+    except DeployError as exc:
+        print(f"nba-mcp-deploy: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    print(
+        f"added token {name!r} ({role}) to {path}; it is shown only now. Send it as 'Authorization: Bearer <token>'.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nba-mcp-deploy", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the MCP server over stdio")
+    serve_parser = commands.add_parser("serve", help="run the MCP server (stdio, or streamable HTTP)")
+    serve_parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="HTTP: address to listen on (default 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000)")
+    token = commands.add_parser("token", help="manage the bearer tokens of HTTP mode")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    token_add = token_commands.add_parser("add", help="add a token; prints it once")
+    token_add.add_argument("name", help="who or what uses it (shown as the caller in the audit log)")
+    token_add.add_argument("role", choices=("viewer", "operator", "admin"))
+    token_add.add_argument("--file", type=Path, default=None, help="token file (default: NBA_MCP_AUTH_TOKENS_FILE)")
     demo = commands.add_parser("demo", help="run the end-to-end demo and print a report")
     demo.add_argument(
         "--workdir", type=Path, default=None, help="where models and the registry go (default: a temp dir)"
@@ -61,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nba-mcp-deploy: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
+        if args.transport == "http":
+            return serve_http(config, args.host, args.port)
         return serve(config)
+    if args.command == "token":
+        return add_token(config, args.name, args.role, args.file)
     if args.command == "demo":
         from nba_mcp_deploy.demo import run_demo
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nba_mcp_deploy.access.permissions import ROLE_NAMES
 from nba_mcp_deploy.errors import ConfigError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -72,6 +73,11 @@ class DeploymentConfig:
     # canaries are evaluated even without traffic (served requests also trigger evaluations).
     experiment_window_size: int = 50_000
     canary_check_interval_sec: float = 5.0
+    # Access: the role of the local caller (stdio, and HTTP without tokens), the bearer-token
+    # file for HTTP (`name role sha256-hex` lines), and the largest HTTP request body.
+    role: str = "admin"
+    auth_tokens_file: Path | None = None
+    max_payload_bytes: int = 16 * 1024 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +100,7 @@ class DeploymentConfig:
             "monitor_window_size",
             "max_reference_rows",
             "experiment_window_size",
+            "max_payload_bytes",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -123,6 +130,8 @@ class DeploymentConfig:
                 self.breaker_minimum_calls,
                 f"must not exceed breaker_window_size ({self.breaker_window_size})",
             )
+        if self.role not in ROLE_NAMES:
+            raise ConfigError("role", self.role, f"allowed roles: {', '.join(ROLE_NAMES)}")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError("log_level", self.log_level, f"allowed: {', '.join(LOG_LEVELS)}")
         if self.enable_mlflow and not self.mlflow_tracking_uri:
@@ -217,6 +226,10 @@ def _parse_upper(raw: str, _cwd: Path) -> str:
     return raw.upper()
 
 
+def _parse_lower(raw: str, _cwd: Path) -> str:
+    return raw.lower()
+
+
 def _parse_path(raw: str, cwd: Path) -> Path:
     return (cwd / Path(raw).expanduser()).absolute()
 
@@ -265,6 +278,9 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_ALERT_WEBHOOK_URL": ("alert_webhook_url", _parse_str),
     "NBA_MCP_EXPERIMENT_WINDOW": ("experiment_window_size", _parse_int),
     "NBA_MCP_CANARY_CHECK_SEC": ("canary_check_interval_sec", _parse_float),
+    "NBA_MCP_ROLE": ("role", _parse_lower),
+    "NBA_MCP_AUTH_TOKENS_FILE": ("auth_tokens_file", _parse_path),
+    "NBA_MCP_MAX_PAYLOAD_BYTES": ("max_payload_bytes", _parse_int),
 }
 
 # NBA_MCP_* variables read by the entry point itself rather than mapped onto a field.

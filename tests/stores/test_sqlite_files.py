@@ -136,11 +136,13 @@ def _read_everything(store: SqliteRegistryStore, versions: int) -> None:
     store.list_versions("m")
 
 
-def test_a_schema_1_registry_is_upgraded_in_place_and_keeps_its_versions(tmp_path):
+@pytest.mark.parametrize(("schema", "added_since"), [(1, ("audit_log", "outbox")), (2, ("outbox",))])
+def test_an_older_registry_is_upgraded_in_place_and_keeps_its_versions(tmp_path, schema, added_since):
     path = _populated(tmp_path, versions=3)
     conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE outbox")
-    conn.execute("PRAGMA user_version = 1")
+    for table in added_since:
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"PRAGMA user_version = {schema}")
     conn.commit()
     conn.close()
     store = SqliteRegistryStore(tmp_path)

@@ -105,27 +105,29 @@ class ModelMonitor:
         version: str | None = None,
         prediction_column: str | None = None,
         bins: int | None = None,
+        data_field: str = "reference data",
     ) -> ReferenceSummary:
         """Prepare reference data (DataFrame, records, mapping of columns, or a CSV/Parquet path
         inside the data roots) once, for every later drift check of this model or `version`.
 
         `prediction_column` names a column holding the model's reference outputs, used by
         `detect_prediction_drift` (a column named "prediction" is used when none is named).
+        `data_field` is what errors call `data` (a tool names its own argument, e.g. "path").
         """
         columns = read_columns(
             data,
             data_roots=self.config.data_roots,
             max_rows=self.config.max_reference_rows,
-            field="reference data",
+            field=data_field,
         )
         if not columns:
-            raise InvalidInputError("reference data", data, "must have at least one column")
+            raise InvalidInputError(data_field, data, "must have at least one column")
         if prediction_column is not None and prediction_column not in columns:
             raise InvalidInputError("prediction_column", prediction_column, f"not a column; columns: {list(columns)}")
         chosen = prediction_column or (PREDICTION if PREDICTION in columns else None)
         reference = prepare_reference(columns, bins=bins or self.config.drift_bins, prediction_column=chosen)
         if reference.rows == 0:
-            raise InvalidInputError("reference data", "0 rows", "must have at least one row")
+            raise InvalidInputError(data_field, "0 rows", "must have at least one row")
         with self._lock:
             self._references[version] = reference
         shares = {n: c.missing_share for n, c in reference.numeric.items()}
@@ -256,7 +258,12 @@ class ModelMonitor:
     # ---- drift ----------------------------------------------------------------------------
 
     def current_columns(
-        self, current_data: Any = None, *, window_hours: float | None = None, version: str | None = None
+        self,
+        current_data: Any = None,
+        *,
+        window_hours: float | None = None,
+        version: str | None = None,
+        data_field: str = "current data",
     ) -> tuple[Columns, int]:
         """The data a drift check compares: `current_data` if given, else the logged inputs."""
         if current_data is not None:
@@ -264,7 +271,7 @@ class ModelMonitor:
                 current_data,
                 data_roots=self.config.data_roots,
                 max_rows=self.config.max_reference_rows,
-                field="current data",
+                field=data_field,
             )
             return columns, max((c.shape[0] for c in columns.values()), default=0)
         view = self.recent(window_hours, version)
@@ -288,6 +295,7 @@ class ModelMonitor:
         drift_share: float = 0.5,
         progress: Progress | None = None,
         workers: int = 1,
+        data_field: str = "current data",
     ) -> DriftReport:
         """Compare current inputs (given, or the logged ones in the window) with the reference.
 
@@ -296,7 +304,9 @@ class ModelMonitor:
         Raises a FEATURE_DRIFT alert: WARNING when some features drift, CRITICAL on dataset drift.
         """
         reference = self.reference(version)
-        columns, rows = self.current_columns(current_data, window_hours=window_hours, version=version)
+        columns, rows = self.current_columns(
+            current_data, window_hours=window_hours, version=version, data_field=data_field
+        )
         report = detect_drift(
             reference,
             columns,
@@ -351,12 +361,15 @@ class ModelMonitor:
         window_hours: float | None = None,
         version: str | None = None,
         top: int = 4,
+        data_field: str = "current data",
     ) -> bytes:
         """PNG comparing reference and current distributions of the report's most drifted features.
 
         Pass the same current data / window / version as the drift check.
         """
-        columns, _ = self.current_columns(current_data, window_hours=window_hours, version=version)
+        columns, _ = self.current_columns(
+            current_data, window_hours=window_hours, version=version, data_field=data_field
+        )
         return render_drift_png(self.reference(version), columns, report, top=top)
 
     def detect_prediction_drift(

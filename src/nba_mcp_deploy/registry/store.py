@@ -1,6 +1,7 @@
 """`RegistryStore`: the port through which the registry persists, one docstring per method.
 
 Shaped after MLflow's `store/model_registry/abstract_store.py`, written as a typed Protocol.
+The same store keeps the audit log of mutating calls (`access/audit.py`), append-only.
 Every implementation passes the same contract suite (`tests/stores/`), so the rules written
 here are tested, not just documented:
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from nba_mcp_deploy.access.audit import AuditEntry
 from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
 from nba_mcp_deploy.registry.records import (
     ModelSummary,
@@ -104,6 +106,21 @@ class RegistryStore(Protocol):
 
     def children(self, model_id: str, version: str) -> list[ModelVersion]:
         """The versions whose parent is this one (also after it was deleted), sorted by model and version."""
+        ...
+
+    # -- audit log -------------------------------------------------------------------------------
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Append an entry durably and return it with its `seq` (strictly increasing, never reused).
+
+        `entry.arguments` must be JSON (InvalidInputError otherwise); `outcome` is 'ok' or
+        'error'. Entries are never changed or deleted through this interface.
+        """
+        ...
+
+    def list_audit(self, model_id: str | None = None, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Entries newest first (highest `seq` first): only `model_id`'s, only those at or after
+        `since`, at most `limit` (1 to 1000; InvalidInputError naming the field otherwise)."""
         ...
 
     # -- deployment state ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from nba_mcp_deploy.access.policy import describe
 from nba_mcp_deploy.errors import (
     CircuitOpenError,
     ConflictError,
@@ -106,7 +107,7 @@ class ToolBoundary:
                 with self.guard(name, kwargs):
                     return await fn(*args, **kwargs)
 
-            async_wrapper.__doc__ = inspect.cleandoc(fn.__doc__ or "")  # the agent reads it unindented
+            async_wrapper.__doc__ = description(fn)
             return cast(Callable[P, R], async_wrapper)
 
         @functools.wraps(fn)
@@ -114,5 +115,12 @@ class ToolBoundary:
             with self.guard(name, kwargs):
                 return fn(*args, **kwargs)
 
-        wrapper.__doc__ = inspect.cleandoc(fn.__doc__ or "")  # the agent reads it unindented
+        wrapper.__doc__ = description(fn)
         return wrapper
+
+
+def description(fn: Callable[..., Any]) -> str:
+    """The tool's docstring, unindented (the agent reads it), ending with the permission it needs."""
+    note = describe(fn.__name__)
+    text = inspect.cleandoc(fn.__doc__ or "")
+    return f"{text}\n\n{note}" if note else text

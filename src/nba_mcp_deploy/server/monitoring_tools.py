@@ -79,7 +79,12 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         summary = (
             monitoring()
             .monitor(model_id)
-            .set_reference_data(data, version=version, prediction_column=prediction_column)
+            .set_reference_data(
+                data,
+                version=version,
+                prediction_column=prediction_column,
+                data_field="records" if records is not None else "path",
+            )
         )
         return ReferenceOut.model_validate(summary)
 
@@ -111,6 +116,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
                 "current_path", current_path, "give at most one of current_records and current_path"
             )
         current = current_records if current_records is not None else current_path
+        current_field = "current_records" if current_records is not None else "current_path"
         monitor = monitoring().monitor(model_id)
 
         def report_progress(done: int, total: int) -> None:
@@ -137,6 +143,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
                     window_hours=window_hours,
                     version=version,
                     progress=report_progress,
+                    data_field=current_field,
                 )
             )
         out = DriftOut.model_validate(
@@ -151,7 +158,9 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         content: list[ContentBlock] = [TextContent(type="text", text=out.model_dump_json())]
         if include_plot and kind == "features":
             png = await anyio.to_thread.run_sync(
-                lambda: monitor.plot_feature_drift(report, current, window_hours=window_hours, version=version)
+                lambda: monitor.plot_feature_drift(
+                    report, current, window_hours=window_hours, version=version, data_field=current_field
+                )
             )
             content.append(ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png"))
         return CallToolResult(content=content, structured_content=out.model_dump(mode="json"))

@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import Field
 
+from nba_mcp_deploy.access.permissions import current_caller
 from nba_mcp_deploy.errors import DeployError, NotFoundError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
@@ -92,6 +93,7 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
             description=description,
             model_uri=model_uri,
             parent=parent,
+            actor=current_caller().name,
             run_id=run_id,
         )
         return ModelVersionOut.model_validate(record)
@@ -112,7 +114,9 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
         (kept deployed for rollback). A refused jump names the stages allowed from the current
         one. Taking the production version out of production needs force=true.
         """
-        result = services().registry.promote_model(model_id, version, target_stage, force=force, note=note)
+        result = services().registry.promote_model(
+            model_id, version, target_stage, force=force, note=note, actor=current_caller().name
+        )
         return with_serving(result)
 
     @server.tool(annotations=CHANGES)
@@ -120,7 +124,7 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
     def rollback_model(model_id: ModelId) -> StageChangeResultOut:
         """Return the previous production version to production (and to serving); the current one
         is archived. Repeated rollbacks walk further back."""
-        return with_serving(services().registry.rollback_model(model_id))
+        return with_serving(services().registry.rollback_model(model_id, actor=current_caller().name))
 
     @server.tool(annotations=READ_ONLY)
     @boundary

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nba_mcp_deploy.access.audit import OUTCOMES, AuditEntry, validate_audit_query
 from nba_mcp_deploy.errors import ConflictError, DeployError, InvalidInputError, NotFoundError, StoreError
 from nba_mcp_deploy.identifiers import validate_model_id
 from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
@@ -75,6 +76,8 @@ _INSERT_CHANGE = (
     "INSERT INTO stage_changes (model_id, version, from_stage, to_stage, changed_at, actor, reason, note) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_AUDIT_COLUMNS = "at, caller, role, tool, model_id, arguments, outcome, error_category, message, duration_ms"
+_INSERT_AUDIT = f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES ({_marks(_AUDIT_COLUMNS)})"
 _SELECT_ID_VERSION = SELECT_VERSION.replace("SELECT ", "SELECT v.id, ", 1)
 # Versions are looked up by their semantic key (see rows.key_params).
 _KEY = " WHERE v.model_id = ? AND v.version_sort = ?"
@@ -278,6 +281,64 @@ class SqliteRegistryStore(RegistryStore):
         )
         with self._read() as conn:
             return [version_from_row(row) for row in conn.execute(sql, (model_id, version))]
+
+    # -- audit log -------------------------------------------------------------------------------
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        if not isinstance(entry.arguments, Mapping):
+            raise InvalidInputError("arguments", entry.arguments, "expected a mapping (a JSON object)")
+        if entry.outcome not in OUTCOMES:
+            raise InvalidInputError("outcome", entry.outcome, f"one of {', '.join(OUTCOMES)}")
+        encoded = to_json(entry.arguments, "arguments")
+        row = (
+            entry.at,
+            entry.caller,
+            entry.role,
+            entry.tool,
+            entry.model_id,
+            encoded,
+            entry.outcome,
+            entry.error_category,
+            entry.message,
+            entry.duration_ms,
+        )
+        with self._write() as conn:
+            seq = _inserted_id(conn.execute(_INSERT_AUDIT, row))
+        return dataclasses.replace(entry, arguments=json.loads(encoded), seq=seq)
+
+    def list_audit(self, model_id: str | None = None, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        validate_audit_query(model_id, since, limit)
+        conditions: list[str] = []
+        params: list[Any] = []
+        if model_id is not None:
+            conditions.append("model_id = ?")
+            params.append(model_id)
+        if since is not None:
+            conditions.append("at >= ?")
+            params.append(since)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT seq, {_AUDIT_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT ?"
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, limit)).fetchall()
+        try:
+            return [
+                AuditEntry(
+                    seq=row[0],
+                    at=row[1],
+                    caller=row[2],
+                    role=row[3],
+                    tool=row[4],
+                    model_id=row[5],
+                    arguments=json.loads(row[6]),
+                    outcome=row[7],
+                    error_category=row[8],
+                    message=row[9],
+                    duration_ms=row[10],
+                )
+                for row in rows
+            ]
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"an audit entry in {str(self._path)!r} is not valid JSON: {exc}") from exc
 
     # -- deployment state ----------------------------------------------------------------------
 

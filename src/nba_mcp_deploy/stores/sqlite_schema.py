@@ -16,7 +16,7 @@ from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.stores.sqlite_file import refuse
 
 APPLICATION_ID = 0x4E42_4152  # "NBAR": nba-mcp-deploy registry
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _STAGES = ", ".join(f"'{s.value}'" for s in Stage)
 
@@ -83,9 +83,31 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE deployments (model_id TEXT PRIMARY KEY, document TEXT NOT NULL)",
 )
 
-# Schema 2: the outbox. AUTOINCREMENT so a `seq` is never reused after its entry is deleted.
+# Schema 2: the audit log. Rows are only appended; AUTOINCREMENT keeps `seq` growing even if
+# old entries are ever pruned, so a reader's last-seen `seq` stays meaningful. IF NOT EXISTS lets
+# the step run on a file whose other tables are being upgraded around it.
+AUDIT_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        caller TEXT NOT NULL,
+        role TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        model_id TEXT,
+        arguments TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+        error_category TEXT,
+        message TEXT,
+        duration_ms REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_model ON audit_log (model_id, seq) WHERE model_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (at)",
+)
+
+# Schema 3: the outbox (changes waiting to reach MLflow). AUTOINCREMENT so a `seq` is never
+# reused after its entry is delivered and deleted; IF NOT EXISTS as above.
 OUTBOX_STATEMENTS: tuple[str, ...] = (
-    """CREATE TABLE outbox (
+    """CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         topic TEXT NOT NULL,
         payload TEXT NOT NULL,
@@ -94,14 +116,23 @@ OUTBOX_STATEMENTS: tuple[str, ...] = (
         last_error TEXT,
         parked INTEGER NOT NULL DEFAULT 0
     )""",
-    "CREATE INDEX outbox_pending ON outbox (parked, seq)",
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (parked, seq)",
 )
 
 # schema version -> the statements that upgrade a file from it to the next version.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: OUTBOX_STATEMENTS}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: AUDIT_STATEMENTS, 2: OUTBOX_STATEMENTS}
 
 TABLES = frozenset(
-    {"versions", "version_details", "version_metrics", "version_tags", "stage_changes", "deployments", "outbox"}
+    {
+        "versions",
+        "version_details",
+        "version_metrics",
+        "version_tags",
+        "stage_changes",
+        "deployments",
+        "audit_log",
+        "outbox",
+    }
 )
 
 
@@ -126,7 +157,7 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     try:
         application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if application_id == 0 and not _table_names(conn):
-            for statement in STATEMENTS + OUTBOX_STATEMENTS:
+            for statement in STATEMENTS + AUDIT_STATEMENTS + OUTBOX_STATEMENTS:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -1,0 +1,52 @@
+"""The `get_audit_log` tool (admin): who changed what, when, and how it ended.
+
+No `from __future__ import annotations`: the SDK evaluates these annotations.
+"""
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from pydantic import Field
+
+from nba_mcp_deploy.access.audit import MAX_AUDIT_LIMIT, AuditLog
+from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.output_model import ToolOutput
+from nba_mcp_deploy.server.params import ModelId
+from nba_mcp_deploy.server.serving_tools import READ_ONLY
+
+
+class AuditEntryOut(ToolOutput):
+    seq: int = Field(description="position in the log; grows with every entry")
+    at: float = Field(description="when the call finished (epoch seconds)")
+    caller: str = Field(description="the bearer token's name, or 'local' (stdio, Python API)")
+    role: str = Field(description="viewer | operator | admin")
+    tool: str
+    model_id: str | None
+    arguments: dict[str, Any] = Field(description="the arguments; large payloads summarised ('<list of 5000 items>')")
+    outcome: str = Field(description="ok | error")
+    error_category: str | None = Field(description="e.g. 'permission denied', 'invalid argument', 'not found'")
+    message: str | None
+    duration_ms: float | None
+
+
+class AuditLogOut(ToolOutput):
+    entries: list[AuditEntryOut] = Field(description="newest first")
+
+
+def register_audit_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
+    @server.tool(annotations=READ_ONLY)
+    @boundary
+    def get_audit_log(
+        model_id: ModelId | None = None,
+        since: Annotated[
+            float | None, Field(ge=0, allow_inf_nan=False, description="only entries at or after this epoch time")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=MAX_AUDIT_LIMIT)] = 100,
+    ) -> AuditLogOut:
+        """The audit log, newest first: every mutating call (deploy, register, promote, rollback, A/B,
+        shadow, canary, retire, reset, reference data, actuals) and every refused call, with time,
+        caller, role, tool, summarised arguments and outcome."""
+        services = host.services()
+        entries = AuditLog(services.registry.store, services.clock).entries(model_id=model_id, since=since, limit=limit)
+        return AuditLogOut(entries=[AuditEntryOut.model_validate(e) for e in entries])
