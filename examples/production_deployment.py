@@ -69,7 +69,9 @@ def main() -> None:
         manager.deploy_model(MODEL, "v2.0", model_uri="logistic", set_active=False)
 
         print("2. canary v2.0: 10% -> 50% -> 100% while its guards hold")
-        experiments.start_canary(MODEL, "v2.0", steps=[0.1, 0.5, 1.0], min_requests_per_step=60)
+        # Both versions answer in well under a millisecond, so on a busy shared machine the p95
+        # latency ratio is mostly noise: keep that guard loose here (the default is 1.5).
+        experiments.start_canary(MODEL, "v2.0", steps=[0.1, 0.5, 1.0], min_requests_per_step=60, max_latency_ratio=10.0)
         holdout = trained.holdout
         keys = [str(p) for p in holdout["player_id"]]
         rounds = 0
