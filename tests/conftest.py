@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tools.local_postgres import LocalPostgres
 
 from nba_mcp_deploy import nba_models
 from nba_mcp_deploy.clock import ManualClock
 from nba_mcp_deploy.config import DeploymentConfig
+from tests.postgres import session_server
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
@@ -63,6 +66,13 @@ def nba(tmp_path_factory: pytest.TempPathFactory, raptor_csv: Path) -> NbaModels
     joblib_file = root / "logistic.joblib"
     joblib.dump(trained.logistic, joblib_file)
     return NbaModels(root, trained, skops_file, mlflow_dir, strict_dir, joblib_file)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """One PostgreSQL server for the session (skipped without PostgreSQL, except in CI)."""
+    with session_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from nba_mcp_deploy.access.permissions import ROLE_NAMES
 from nba_mcp_deploy.errors import ConfigError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REGISTRY_URL_PREFIXES = ("postgresql+psycopg://", "postgresql://")
+REPLICA_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,15 @@ class DeploymentConfig:
     role: str = "admin"
     auth_tokens_file: Path | None = None
     max_payload_bytes: int = 16 * 1024 * 1024
+    # Several replicas: the registry and control state in a PostgreSQL database they share
+    # (postgresql+psycopg://user:password@host:5432/db; None = the sqlite file in registry_dir),
+    # this replica's name (None = hostname-pid), how often it checks the store for routing
+    # changes made elsewhere (PostgreSQL also wakes it at once), and how often it writes its
+    # traffic counters there (A/B results and canary guards add every replica's up).
+    registry_url: str | None = field(default=None, repr=False)
+    replica_id: str | None = None
+    control_poll_interval_sec: float = 1.0
+    traffic_flush_interval_sec: float = 2.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -120,6 +132,8 @@ class DeploymentConfig:
             "health_check_interval_sec",
             "latency_threshold_ms",
             "canary_check_interval_sec",
+            "control_poll_interval_sec",
+            "traffic_flush_interval_sec",
         ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
@@ -130,6 +144,14 @@ class DeploymentConfig:
                 self.breaker_minimum_calls,
                 f"must not exceed breaker_window_size ({self.breaker_window_size})",
             )
+        if self.registry_url is not None and not self.registry_url.startswith(REGISTRY_URL_PREFIXES):
+            raise ConfigError(
+                "registry_url",
+                self.registry_url.split("@")[-1],
+                "expected postgresql+psycopg://user:password@host:5432/database (or unset for the sqlite file)",
+            )
+        if self.replica_id is not None and not REPLICA_ID.fullmatch(self.replica_id):
+            raise ConfigError("replica_id", self.replica_id, "1-128 letters, digits and . _ - :")
         if self.role not in ROLE_NAMES:
             raise ConfigError("role", self.role, f"allowed roles: {', '.join(ROLE_NAMES)}")
         if self.log_level not in LOG_LEVELS:
@@ -281,6 +303,10 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_ROLE": ("role", _parse_lower),
     "NBA_MCP_AUTH_TOKENS_FILE": ("auth_tokens_file", _parse_path),
     "NBA_MCP_MAX_PAYLOAD_BYTES": ("max_payload_bytes", _parse_int),
+    "NBA_MCP_REGISTRY_URL": ("registry_url", _parse_str),
+    "NBA_MCP_REPLICA_ID": ("replica_id", _parse_str),
+    "NBA_MCP_CONTROL_POLL_SEC": ("control_poll_interval_sec", _parse_float),
+    "NBA_MCP_TRAFFIC_FLUSH_SEC": ("traffic_flush_interval_sec", _parse_float),
 }
 
 # NBA_MCP_* variables read by the entry point itself rather than mapped onto a field.

@@ -6,7 +6,9 @@ heavy is imported here (pandas, scipy, mlflow load lazily where they are used).
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,9 +22,9 @@ from nba_mcp_deploy.notify.webhook import notifier_from_config
 from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.observers import FanOutObserver
-from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
@@ -51,6 +53,22 @@ class Services:
         self.registry.store.close()
 
 
+def replica_name(config: DeploymentConfig) -> str:
+    """This replica's name: the configured one, else hostname-pid."""
+    return config.replica_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def open_store(config: DeploymentConfig) -> RegistryStore:
+    """The PostgreSQL store when `registry_url` is set, else the sqlite file in `registry_dir`."""
+    if config.registry_url is not None:
+        from nba_mcp_deploy.stores.postgres import PostgresRegistryStore
+
+        return PostgresRegistryStore(config.registry_url)
+    from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
+
+    return SqliteRegistryStore(config.registry_dir, sync_every_commit=config.registry_sync_every_commit)
+
+
 def build_services(
     config: DeploymentConfig,
     *,
@@ -69,7 +87,7 @@ def build_services(
         tracking_uri=config.mlflow_tracking_uri,
     )
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
-    store = SqliteRegistryStore(config.registry_dir, sync_every_commit=config.registry_sync_every_commit)
+    store = open_store(config)
     recorder = TrafficRecorder(config.experiment_window_size)
     manager = ModelServingManager(
         config,
@@ -79,6 +97,7 @@ def build_services(
         observer=FanOutObserver((monitoring, recorder)),
         state_sink=store,
         operations=operations,
+        replica_id=replica_name(config),
     )
     registry = ModelRegistry(store, clock=clock)
     registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
@@ -92,7 +111,8 @@ def build_services(
         latency_window=config.latency_window,
     )
     if restore:
-        manager.restore(store.load_deployments())
+        records = store.deployment_records()
+        manager.restore({m: dict(r.document) for m, r in records.items()}, {m: r.revision for m, r in records.items()})
     services = Services(
         config=config,
         clock=clock,

@@ -15,6 +15,9 @@ OpenStore = Callable[[], RegistryStore]
 
 @pytest.fixture(params=sorted(OPENERS))
 def store_kind(request: pytest.FixtureRequest) -> str:
+    """Each implementation in turn; PostgreSQL's starts the session's server first."""
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres")
     return str(request.param)
 
 

@@ -1,8 +1,8 @@
 """Every RegistryStore implementation the contract suite runs against, by name.
 
 A store is opened from a directory so that a test can reopen it, and so that a subprocess
-(see `worker.py`) can open the same one. PostgreSQL joins here later (its "directory" then
-names a schema in a test database).
+(see `worker.py`) can open the same one. For PostgreSQL the directory names a schema in the
+session's test database (`tests/postgres.py`); a test of it needs the `postgres` fixture.
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.stores.postgres import PostgresRegistryStore
 from nba_mcp_deploy.stores.sqlite import SqliteRegistryStore
+from tests.postgres import url_for
 
 OPENERS: dict[str, Callable[[Path], RegistryStore]] = {
     "sqlite": lambda directory: SqliteRegistryStore(directory),
+    "postgresql": lambda directory: PostgresRegistryStore(url_for(directory)),
 }
 
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -136,27 +136,6 @@ def _read_everything(store: SqliteRegistryStore, versions: int) -> None:
     store.list_versions("m")
 
 
-@pytest.mark.parametrize(("schema", "added_since"), [(1, ("audit_log", "outbox")), (2, ("outbox",))])
-def test_an_older_registry_is_upgraded_in_place_and_keeps_its_versions(tmp_path, schema, added_since):
-    path = _populated(tmp_path, versions=3)
-    conn = sqlite3.connect(path)
-    for table in added_since:
-        conn.execute(f"DROP TABLE {table}")
-    conn.execute(f"PRAGMA user_version = {schema}")
-    conn.commit()
-    conn.close()
-    store = SqliteRegistryStore(tmp_path)
-    try:
-        assert len(store.list_versions("m")) == 3
-        entry = store.outbox_append("t", {"n": 1}, 0.0)
-        assert store.outbox_pending() == [entry]
-    finally:
-        store.close()
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    conn.close()
-
-
 def test_an_unknown_older_schema_is_refused(tmp_path):
     path = _populated(tmp_path, versions=1)
     conn = sqlite3.connect(path)

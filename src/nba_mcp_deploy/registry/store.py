@@ -16,12 +16,16 @@ here are tested, not just documented:
 - A store refuses to open a corrupt or foreign database (StoreError) and never resets it.
 - The outbox (`outbox.py`) is a queue in the same store: appends are durable and ordered,
   deliveries are acknowledged one by one, refused entries can be parked and offered again.
+- Replicas share control state through the store (`shared_state.py`): deployment documents
+  and canary records are saved compare-and-set on their revision; traffic counters are upserted
+  per replica instance. A store may push a wake-up when another process saves a document
+  (`subscribe`); polling `deployment_revisions` is always enough.
 - Errors are ours (`errors.py`): NotFoundError, ConflictError, InvalidInputError, StoreError.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from nba_mcp_deploy.access.audit import AuditEntry
@@ -34,6 +38,7 @@ from nba_mcp_deploy.registry.records import (
     VersionRef,
 )
 from nba_mcp_deploy.registry.search import SearchPage, SearchQuery
+from nba_mcp_deploy.registry.shared_state import CanaryRecord, DeploymentRecord, TrafficRow
 
 
 class RegistryStore(Protocol):
@@ -125,11 +130,30 @@ class RegistryStore(Protocol):
 
     # -- deployment state ----------------------------------------------------------------------
 
-    def save_deployment(self, model_id: str, document: Mapping[str, Any]) -> None:
-        """Replace the deployment document of a model atomically (the serving layer owns its shape).
+    def save_deployment(
+        self,
+        model_id: str,
+        document: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+        updated_by: str = "",
+        updated_at: float = 0.0,
+    ) -> int:
+        """Replace the deployment document of a model atomically; returns its new revision.
 
         `document` must be JSON (InvalidInputError otherwise); it is stored and returned as is.
+        The first save of a model gets revision 1, each later one the next number. With
+        `expected_revision` (0 = no document yet), the save is refused with ConflictError
+        unless the stored revision is exactly that one (compare-and-set between replicas).
         """
+        ...
+
+    def deployment_revisions(self) -> dict[str, int]:
+        """The revision of every saved deployment document, by model id: cheap enough to poll."""
+        ...
+
+    def deployment_records(self) -> dict[str, DeploymentRecord]:
+        """Every saved deployment document with its revision, by model id."""
         ...
 
     def load_deployments(self) -> dict[str, dict[str, Any]]:
@@ -138,6 +162,38 @@ class RegistryStore(Protocol):
 
     def delete_deployment(self, model_id: str) -> bool:
         """Forget a model's deployment document; False if there was none."""
+        ...
+
+    # -- replicas (see shared_state.py) --------------------------------------------------------
+
+    def save_traffic(self, rows: Sequence[TrafficRow]) -> None:
+        """Insert or replace each row (keyed by model, version and instance) in one transaction."""
+        ...
+
+    def load_traffic(self, model_id: str, versions: Collection[str] | None = None) -> list[TrafficRow]:
+        """The rows of a model (of `versions` only, if given), sorted by version then instance."""
+        ...
+
+    def prune_traffic(self, before: float) -> int:
+        """Forget rows last updated before `before` (instances long gone); returns how many."""
+        ...
+
+    def save_canary(self, record: CanaryRecord, *, expected_revision: int) -> CanaryRecord:
+        """Write a canary record compare-and-set on its revision (0 = none yet); returns it with
+        its new revision. ConflictError if the stored revision differs (another replica wrote)."""
+        ...
+
+    def load_canary(self, model_id: str) -> CanaryRecord | None:
+        """The canary record of a model, or None."""
+        ...
+
+    def load_canaries(self) -> list[CanaryRecord]:
+        """Every canary record, sorted by model id."""
+        ...
+
+    def subscribe(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
+        """Call `on_change` (from another thread) soon after any process saves a deployment document
+        or a canary record; returns how to unsubscribe, or None when this store cannot push (poll)."""
         ...
 
     # -- outbox (see outbox.py) ------------------------------------------------------------------

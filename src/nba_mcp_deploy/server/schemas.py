@@ -153,7 +153,13 @@ class HealthOut(ToolOutput):
     checked_at: float
     models: list[ModelHealthOut]
     operations: dict[str, OperationOut]
-    dependencies: list[DependencyOut] = Field(description="systems the server mirrors to (MLflow), if enabled")
+    dependencies: list[DependencyOut] = Field(
+        description="systems the server depends on: the control sync with other replicas, MLflow if enabled"
+    )
+    replica_id: str = Field(
+        description="the replica that answered (hostname-pid, or NBA_MCP_REPLICA_ID): counts, breakers and "
+        "latency are this replica's; routing is shared by all replicas"
+    )
 
 
 class ReferenceOut(ToolOutput):

@@ -64,9 +64,21 @@ log = get_logger(__name__)
 
 
 class DeploymentStateSink(Protocol):
-    """Where each model's routing document is written after every control change."""
+    """Where each model's routing document is written on every control change (the registry store).
 
-    def save_deployment(self, model_id: str, document: dict[str, Any]) -> None: ...
+    With `expected_revision` the save is a compare-and-set (ConflictError when another replica
+    saved since); it returns the document's new revision.
+    """
+
+    def save_deployment(
+        self,
+        model_id: str,
+        document: Mapping[str, Any],
+        *,
+        expected_revision: int | None = None,
+        updated_by: str = "",
+        updated_at: float = 0.0,
+    ) -> int: ...
 
 
 class ModelServingManager:
@@ -82,8 +94,13 @@ class ModelServingManager:
         observer: PredictionObserver | None = None,
         state_sink: DeploymentStateSink | None = None,
         operations: OperationMetrics | None = None,
+        replica_id: str = "",
     ) -> None:
         self._config = config
+        # Which replica this is (health_check says it), and the revision of each model's saved
+        # routing that this replica's routing reflects (compare-and-set on the next save).
+        self.replica_id = replica_id
+        self._revisions: dict[str, int] = {}
         self._loader = loader
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random(config.routing_seed)
@@ -146,19 +163,7 @@ class ModelServingManager:
             self._loading.add(key)
         try:
             with request_context(model_id=model_id, version=version):
-                started = time.perf_counter()
-                model = self._load(model_id, version, model_instance, model_uri, feature_names, warmup_input)
-                load_ms = (time.perf_counter() - started) * 1000
-                served = ServedVersion(
-                    model_id=model_id,
-                    version=version,
-                    model=model,
-                    model_uri=model_uri,
-                    deployed_at=self._clock.now(),
-                    load_ms=load_ms,
-                    breaker=CircuitBreaker(self._breaker_settings, self._clock),
-                    metrics=VersionMetrics(self._config.latency_window),
-                )
+                served = self._served(model_id, version, model_instance, model_uri, feature_names, warmup_input)
                 with self._control:
                     routing = self._routes.get(model_id) or empty_routing(model_id)
                     versions = {**routing.versions, version: served}
@@ -166,11 +171,35 @@ class ModelServingManager:
                     if set_active or routing.active is None:
                         routing = _activate(routing, version)
                     self._publish(routing, ControlKind.DEPLOYED, version)
-                log.info("deployed", extra={"load_ms": round(load_ms, 1), "active": routing.active})
+                log.info("deployed", extra={"load_ms": round(served.load_ms, 1), "active": routing.active})
                 return self._info(routing)
         finally:
             with self._control:
                 self._loading.discard(key)
+
+    def _served(
+        self,
+        model_id: str,
+        version: str,
+        model_instance: Any,
+        model_uri: str | None,
+        feature_names: Sequence[str] | None = None,
+        warmup_input: npt.NDArray[np.float64] | None = None,
+        deployed_at: float | None = None,
+    ) -> ServedVersion:
+        """Load and warm up a version, with a fresh breaker and fresh counters (not yet routed)."""
+        started = time.perf_counter()
+        model = self._load(model_id, version, model_instance, model_uri, feature_names, warmup_input)
+        return ServedVersion(
+            model_id=model_id,
+            version=version,
+            model=model,
+            model_uri=model_uri,
+            deployed_at=self._clock.now() if deployed_at is None else deployed_at,
+            load_ms=(time.perf_counter() - started) * 1000,
+            breaker=CircuitBreaker(self._breaker_settings, self._clock),
+            metrics=VersionMetrics(self._config.latency_window),
+        )
 
     def _load(
         self,
@@ -518,6 +547,7 @@ class ModelServingManager:
             models=models,
             operations=self.operations.snapshot(),
             dependencies=dependencies,
+            replica_id=self.replica_id,
         )
 
     def add_control_listener(self, listener: ControlListener) -> None:
@@ -547,65 +577,76 @@ class ModelServingManager:
     def close(self) -> None:
         self._shadow.close()
 
-    # -- restoring after a restart ---------------------------------------------------------
+    # -- restoring after a restart, and following other replicas ----------------------------
 
-    def restore(self, documents: Mapping[str, dict[str, Any]]) -> list[str]:
-        """Redeploy saved routings (models from URIs only); returns one line per problem met.
+    def restore(
+        self, documents: Mapping[str, Mapping[str, Any]], revisions: Mapping[str, int] | None = None
+    ) -> list[str]:
+        """Serve what the saved routings say (models from URIs only); returns one line per problem.
 
-        Nothing is written back while restoring, and a model whose restore met a problem keeps
-        its saved document untouched, so a crash or a missing file never erases saved state:
-        the next start tries again. The problems also show in `health_check`.
+        Nothing is written back, so a crash or a missing file never erases saved state: the next
+        start tries again. With `revisions` (the documents' revisions in the store), later saves
+        are compare-and-set against them. The problems also show in `health_check`.
         """
         problems: list[str] = []
-        sink, self._state_sink = self._state_sink, None
-        listeners, self._control_listeners = self._control_listeners, ()
-        try:
-            for model_id, document in sorted(documents.items()):
-                found = self._restore_one(model_id, document)
-                problems.extend(found)
-                routing = self._routes.get(model_id)
-                if not found and routing is not None and sink is not None:
-                    sink.save_deployment(model_id, routing.to_document())
-        finally:
-            self._state_sink = sink
-            self._control_listeners = listeners
+        for model_id, document in sorted(documents.items()):
+            revision = None if revisions is None else revisions.get(model_id)
+            problems.extend(self.apply_document(model_id, document, revision))
         for problem in problems:
             log.warning("restore problem", extra={"problem": problem})
         self.restore_problems = problems
         return problems
 
-    def _restore_one(self, model_id: str, document: dict[str, Any]) -> list[str]:
+    def apply_document(self, model_id: str, document: Mapping[str, Any], revision: int | None = None) -> list[str]:
+        """Make this replica route `model_id` as a saved routing document says; returns the problems.
+
+        Versions it names that are not loaded here are loaded (outside the control lock, like a
+        deploy), versions it no longer names are dropped, and its active version, split, shadow
+        and previous actives are taken. Loaded versions keep their breaker and counters (they are
+        this replica's own). Nothing is saved and no control listener is told: the change was
+        made, saved and reported by the replica where it happened. A document older than the one
+        this replica already follows (`revision`) is ignored.
+        """
+        entries = [e for e in document.get("versions", []) if isinstance(e, Mapping) and "version" in e]
+        current = self._routes.get(model_id)
         problems: list[str] = []
-        for entry in document.get("versions", []):
-            uri = entry.get("model_uri")
+        loaded: dict[str, ServedVersion] = {}
+        for entry in entries:
+            name, uri = str(entry["version"]), entry.get("model_uri")
+            existing = None if current is None else current.versions.get(name)
+            if existing is not None and existing.model_uri == uri:
+                continue
             if uri is None:
-                problems.append(f"{model_id} {entry.get('version')}: deployed from memory, cannot be restored")
+                problems.append(f"{model_id} {name}: deployed from memory, cannot be restored")
                 continue
             try:
-                self.deploy_model(model_id, entry["version"], model_uri=uri, set_active=False)
+                with request_context(model_id=model_id, version=name):
+                    loaded[name] = self._served(model_id, name, None, str(uri), deployed_at=entry.get("deployed_at"))
             except DeployError as exc:
-                problems.append(f"{model_id} {entry.get('version')}: {exc}")
+                problems.append(f"{model_id} {name}: {exc}")
         with self._control:
-            routing = self._routes.get(model_id)
-            if routing is None:
+            if revision is not None and self._revisions.get(model_id, 0) > revision:
                 return problems
-            active = document.get("active")
-            if active in routing.versions:
-                routing = routing.with_changes(active=active)
-            previous = tuple(v for v in document.get("previous_active", []) if v in routing.versions)
-            routing = routing.with_changes(previous_active=previous)
-            split = document.get("split")
-            if split and all(v in routing.versions for v in split["versions"]):
-                routing = routing.with_changes(
-                    split=make_split(split["versions"], split["weights"], sticky=split["sticky"])
-                )
-            elif split:
-                problems.append(f"{model_id}: A/B test not restored, a version of it did not load")
-            shadow = document.get("shadow")
-            if shadow and shadow["version"] in routing.versions:
-                routing = routing.with_changes(shadow=ShadowConfig(shadow["version"], shadow["fraction"]))
-            self._publish(routing)
+            routing = self._routes.get(model_id) or empty_routing(model_id)
+            versions: dict[str, ServedVersion] = {}
+            for entry in entries:
+                name = str(entry["version"])
+                served = loaded.get(name) or routing.versions.get(name)
+                if served is not None and served.model_uri == entry.get("model_uri"):
+                    versions[name] = served
+            if not versions and model_id not in self._routes:
+                return problems
+            problems.extend(_routing_problems(model_id, document, versions))
+            routing = _routing_from_document(routing.with_changes(versions=versions), document)
+            self._routes[model_id] = routing
+            if revision is not None:
+                self._revisions[model_id] = revision
         return problems
+
+    def applied_revisions(self) -> dict[str, int]:
+        """The revision of each model's saved routing that this replica follows."""
+        with self._control:
+            return dict(self._revisions)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -622,14 +663,26 @@ class ModelServingManager:
                 f"{routing.model_id} has no deployed version {version!r}; deployed: {routing.sorted_versions()}"
             )
 
-    def _publish(self, routing: ModelRouting, kind: ControlKind | None = None, version: str | None = None) -> None:
-        """Swap in the new snapshot, persist it and tell the control listeners what `kind` of
-        change it was (called with the control lock held; restoring passes no kind)."""
-        self._routes[routing.model_id] = routing
+    def _publish(self, routing: ModelRouting, kind: ControlKind, version: str | None = None) -> None:
+        """Persist the new snapshot, swap it in and tell the control listeners what `kind` of
+        change it was (called with the control lock held).
+
+        The save is compare-and-set against the revision this replica follows: if another
+        replica saved this model's routing meanwhile, ConflictError, and nothing changes here
+        (the other replica's routing arrives through the control sync; the caller tries again).
+        """
+        model_id = routing.model_id
         document = routing.to_document() if self._state_sink is not None or self._control_listeners else None
         if self._state_sink is not None and document is not None:
-            self._state_sink.save_deployment(routing.model_id, document)
-        if kind is None or document is None:
+            self._revisions[model_id] = self._state_sink.save_deployment(
+                model_id,
+                document,
+                expected_revision=self._revisions.get(model_id),
+                updated_by=self.replica_id,
+                updated_at=self._clock.now(),
+            )
+        self._routes[model_id] = routing
+        if document is None:
             return
         change = ControlChange(routing.model_id, kind, version, self._clock.now(), document)
         for listener in self._control_listeners:
@@ -662,6 +715,33 @@ class ModelServingManager:
             previous_active=list(routing.previous_active),
             restorable=all(v.model_uri is not None for v in routing.versions.values()),
         )
+
+
+def _routing_problems(model_id: str, document: Mapping[str, Any], versions: Mapping[str, ServedVersion]) -> list[str]:
+    """What of a saved routing cannot be followed with the versions that loaded."""
+    split = document.get("split")
+    if split and not all(v in versions for v in split["versions"]):
+        return [f"{model_id}: A/B test not restored, a version of it did not load"]
+    return []
+
+
+def _routing_from_document(routing: ModelRouting, document: Mapping[str, Any]) -> ModelRouting:
+    """`routing` (its versions already chosen) with the active version, split, shadow and previous
+    actives of a saved document, each taken only when its versions are there. When the active
+    version did not load, the most recent earlier active one that did serves (else the first)."""
+    versions = routing.versions
+    previous = tuple(v for v in document.get("previous_active", []) if v in versions)
+    active = next((v for v in (document.get("active"), *previous, *versions) if v in versions), None)
+    split_doc, shadow_doc = document.get("split"), document.get("shadow")
+    split = None
+    if split_doc and all(v in versions for v in split_doc["versions"]):
+        split = make_split(split_doc["versions"], split_doc["weights"], sticky=split_doc["sticky"])
+    shadow = None
+    if shadow_doc and shadow_doc["version"] in versions:
+        shadow = ShadowConfig(shadow_doc["version"], shadow_doc["fraction"])
+    return routing.with_changes(
+        active=active, previous_active=tuple(v for v in previous if v != active), split=split, shadow=shadow
+    )
 
 
 def _activate(routing: ModelRouting, version: str) -> ModelRouting:

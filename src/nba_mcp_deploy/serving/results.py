@@ -132,3 +132,6 @@ class HealthReport:
     models: list[ModelHealth]
     operations: dict[str, OperationStats]
     dependencies: list[DependencyHealth] = field(default_factory=list)
+    # The replica that answered (several serve one deployment): its counters, breakers and
+    # latency windows are its own; the routing is the one every replica follows.
+    replica_id: str = ""

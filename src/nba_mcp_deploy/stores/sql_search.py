@@ -41,9 +41,15 @@ class Dialect:
     contains: str
 
 
-# sqlite's LIKE already ignores ASCII case (and only ASCII case).
+# sqlite's LIKE already ignores ASCII case (and only ASCII case). PostgreSQL's ILIKE would also
+# fold non-ASCII letters (by the database's locale), so both sides are folded in ASCII only. The
+# PostgreSQL store's connection turns `?` into the driver's `%s` (see stores/postgres.py).
 SQLITE = Dialect("?", "{column} LIKE {ph} ESCAPE '\\'")
-POSTGRESQL = Dialect("%s", "{column} ILIKE {ph} ESCAPE '\\'")
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+POSTGRESQL = Dialect(
+    "?",
+    f"translate({{column}}, '{_UPPER}', '{_LOWER}') LIKE translate({{ph}}, '{_UPPER}', '{_LOWER}') ESCAPE '\\'",
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""The registry schema's Alembic revisions (`versions/`), for sqlite and PostgreSQL, and how they run.
+
+They run in-process, without alembic.ini or env.py: `upgrade` applies the revisions a database
+lacks on the caller's connection, inside the caller's transaction, so a store decides what
+else happens in that transaction (a lock against another process migrating at the same time,
+the foreign-database check). The version is kept in our own table, `nba_registry_version`, so a
+database that also holds MLflow's tables (`alembic_version`) is never confused with ours.
+
+sqlite files written before Alembic carry their schema number in `PRAGMA user_version` (1, 2
+or 3): `LEGACY` maps each to the revision it equals, which is stamped before upgrading. Alembic
+and SQLAlchemy are imported only when a migration runs (opening an up-to-date sqlite file
+never imports them).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import Connection
+
+VERSION_TABLE = "nba_registry_version"
+# Revision id -> schema number (sqlite's PRAGMA user_version, which older releases check).
+REVISIONS: dict[str, int] = {
+    "0001_registry": 1,
+    "0002_audit_log": 2,
+    "0003_outbox": 3,
+    "0004_replicas": 4,
+}
+HEAD = "0004_replicas"
+SCHEMA_VERSION = REVISIONS[HEAD]
+LEGACY: dict[int, str] = {number: revision for revision, number in REVISIONS.items() if number <= 3}
+
+_DIRECTORY = Path(__file__).resolve().parent
+
+
+@functools.cache
+def script() -> ScriptDirectory:
+    """The revisions on disk (loaded once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(_DIRECTORY), version_locations=[str(_DIRECTORY / "versions")])
+
+
+def upgrade(connection: Connection, *, stamp: str | None = None) -> None:
+    """Bring the database on `connection` to HEAD; first record `stamp` as its revision if given
+    (a legacy sqlite file whose tables already match that revision)."""
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    directory = script()
+
+    def steps(heads: Any, _context: Any) -> Any:
+        return directory._upgrade_revs(HEAD, heads)
+
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "fn": steps})
+    if stamp is not None:
+        context.stamp(directory, stamp)
+    with Operations.context(context):
+        context.run_migrations()
