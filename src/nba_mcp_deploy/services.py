@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,6 +24,8 @@ from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.replicas.sync import ControlSync
+from nba_mcp_deploy.replicas.traffic import TrafficCounters, TrafficFlusher
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.observers import FanOutObserver
 
@@ -43,8 +46,16 @@ class Services:
     experiments: ExperimentService
     # MLflow mirroring, runs and metrics; None when MLflow is disabled (mlflow is never imported).
     mlflow: MlflowSync | None = None
+    # Following the routing other replicas save, and this replica's traffic counters in the store
+    # (no sync when built without restoring: nothing is followed then).
+    sync: ControlSync | None = None
+    traffic: TrafficFlusher | None = None
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.close()
+        if self.traffic is not None:
+            self.traffic.close()
         if self.mlflow is not None:
             self.mlflow.close()
         self.experiments.close()
@@ -89,15 +100,17 @@ def build_services(
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
     store = open_store(config)
     recorder = TrafficRecorder(config.experiment_window_size)
+    replica_id = replica_name(config)
+    counters = TrafficCounters(replica_id, f"{replica_id}/{secrets.token_hex(4)}", clock=clock)
     manager = ModelServingManager(
         config,
         loader=loader,
         clock=clock,
         rng=rng,
-        observer=FanOutObserver((monitoring, recorder)),
+        observer=FanOutObserver((monitoring, recorder, counters)),
         state_sink=store,
         operations=operations,
-        replica_id=replica_name(config),
+        replica_id=replica_id,
     )
     registry = ModelRegistry(store, clock=clock)
     registry.add_listener(ServingStageListener(manager, auto_deploy=config.auto_deploy_on_promote))
@@ -110,9 +123,15 @@ def build_services(
         check_interval_sec=config.canary_check_interval_sec,
         latency_window=config.latency_window,
     )
+    sync = None
     if restore:
         records = store.deployment_records()
         manager.restore({m: dict(r.document) for m, r in records.items()}, {m: r.revision for m, r in records.items()})
+        sync = ControlSync(store, manager, interval_sec=config.control_poll_interval_sec, clock=clock)
+        manager.add_health_source(sync)
+        sync.start()
+    flusher = TrafficFlusher(counters, store, config.traffic_flush_interval_sec, clock=clock)
+    flusher.start()
     services = Services(
         config=config,
         clock=clock,
@@ -121,6 +140,8 @@ def build_services(
         manager=manager,
         registry=registry,
         experiments=experiments,
+        sync=sync,
+        traffic=flusher,
     )
     if config.enable_mlflow:
         from nba_mcp_deploy.mlflow_sync.sync import MlflowSync

@@ -1,0 +1,106 @@
+"""Two sets of services sharing one store follow each other's control changes within the bound.
+
+In one process (two replicas' worth of services): over sqlite (a shared registry directory,
+polling only) and over PostgreSQL (NOTIFY wakes the other replica at once). Real models, real
+stores, the sync threads as the server runs them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.errors import ConflictError
+from nba_mcp_deploy.services import Services, build_services
+from tests.conftest import NbaModels
+from tests.postgres import url_for
+from tools.local_postgres import LocalPostgres
+
+MODEL = "win_prob"
+POLL_SEC = 0.5
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> float:
+    """Seconds until `condition` held (AssertionError after `timeout`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(request: pytest.FixtureRequest, config: DeploymentConfig, tmp_path) -> Iterator[tuple[Services, Services]]:
+    config = config.replace(control_poll_interval_sec=POLL_SEC, traffic_flush_interval_sec=0.2)
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres")
+        config = config.replace(registry_url=url_for(tmp_path / "shared"))
+    first = build_services(config.replace(replica_id="first"))
+    second = build_services(config.replace(replica_id="second"))
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_change_on_one_replica_is_followed_by_the_other_within_the_poll_interval(pair, nba: NbaModels):
+    first, second = pair
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.joblib_file), set_active=False)
+    # Loading the two models on the second replica is not part of the bound.
+    wait_for(lambda: second.manager.is_deployed(MODEL, "v2.0"), 60)
+    assert second.manager.routing(MODEL).active == "v1.0"
+    assert second.manager.routing(MODEL).versions["v2.0"].model_uri == str(nba.joblib_file)
+
+    first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.2, 0.8], sticky=True)
+    took = wait_for(lambda: second.manager.routing(MODEL).split is not None, 10)
+    assert took <= POLL_SEC + 0.5, took
+    assert second.manager.routing(MODEL).split.weights == (0.2, 0.8)
+
+    second.manager.set_active_version(MODEL, "v2.0")  # and the other way round
+    took = wait_for(lambda: first.manager.routing(MODEL).active == "v2.0", 10)
+    assert took <= POLL_SEC + 0.5, took
+    assert first.manager.routing(MODEL).to_document() == second.manager.routing(MODEL).to_document()
+    report = second.manager.health_check(MODEL)
+    assert report.replica_id == "second"
+    assert [d.name for d in report.dependencies] == ["control-sync"]
+
+
+def test_a_change_made_on_a_stale_routing_is_refused_not_lost(pair, nba: NbaModels):
+    first, second = pair
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.joblib_file), set_active=False)
+    wait_for(lambda: second.manager.is_deployed(MODEL, "v2.0"), 60)
+    second.sync.close()  # the second replica stops following: its routing goes stale
+    first.manager.setup_shadow(MODEL, "v2.0", 0.5)
+    with pytest.raises(ConflictError, match="another replica changed it"):
+        second.manager.set_active_version(MODEL, "v2.0")
+    assert second.manager.routing(MODEL).active == "v1.0"  # nothing changed here
+    second.sync.sync_now()  # once it follows again, the change goes through on top of the other
+    second.manager.set_active_version(MODEL, "v2.0")
+    document = first.registry.store.load_deployments()[MODEL]
+    assert (document["active"], document["shadow"]) == ("v2.0", None)  # activating v2.0 ends its shadow
+    assert document["previous_active"] == ["v1.0"]
+
+
+def test_postgres_wakes_the_other_replica_without_waiting_for_the_poll(
+    postgres: LocalPostgres, config: DeploymentConfig, tmp_path, nba: NbaModels
+):
+    config = config.replace(registry_url=url_for(tmp_path / "slow"), control_poll_interval_sec=30.0)
+    first = build_services(config.replace(replica_id="first"))
+    second = build_services(config.replace(replica_id="second"))
+    try:
+        assert second.registry.store.wait_listening(10)  # type: ignore[attr-defined]
+        first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+        first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.joblib_file), set_active=False)
+        wait_for(lambda: second.manager.is_deployed(MODEL, "v2.0"), 60)
+        first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.5, 0.5])
+        assert wait_for(lambda: second.manager.routing(MODEL).split is not None, 5) < 1.0
+    finally:
+        first.close()
+        second.close()
