@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from tools.local_postgres import LocalPostgres
 
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.services import Services, build_services
 from tests.conftest import NbaModels
 from tests.postgres import url_for
-from tools.local_postgres import LocalPostgres
 
 MODEL = "win_prob"
 POLL_SEC = 0.5
