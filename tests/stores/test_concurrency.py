@@ -100,6 +100,44 @@ def test_a_writer_killed_mid_loop_never_loses_an_acknowledged_write(store_kind, 
         start = acked["reg"] + 1
 
 
+@pytest.mark.slow
+def test_processes_promoting_at_once_leave_exactly_one_production_version(store_kind, tmp_path):
+    store = OPENERS[store_kind](tmp_path)
+    registry = ModelRegistry(store)
+    try:
+        for i in range(6):
+            registry.register_model("race", f"v{i}", stage="staging")
+        writers = [_worker(store_kind, tmp_path, "promote", f"v{i}") for i in range(6)]
+        try:
+            for writer in writers:
+                assert writer.stdout is not None
+                assert writer.stdout.readline().strip() == "ready"
+            for writer in writers:  # all at once
+                assert writer.stdin is not None
+                writer.stdin.write("go\n")
+                writer.stdin.flush()
+            outputs = [writer.communicate(timeout=120) for writer in writers]
+        finally:
+            for writer in writers:
+                writer.kill()
+        outcomes = [out.strip() for out, _ in outputs]
+        assert set(outcomes) <= {"promoted", "refused"}, [err for _, err in outputs]
+        race = registry.list_versions("race")
+        assert [v.stage for v in race].count(Stage.PRODUCTION) == 1
+        history = registry.get_history("race")
+        promotions = [c for c in history if c.to_stage is Stage.PRODUCTION]
+        assert len(promotions) == outcomes.count("promoted") >= 1
+        # Each promotion archived exactly the version in production just before it.
+        holder = None
+        for change in history:
+            if change.from_stage is Stage.PRODUCTION:
+                assert change.version == holder
+            if change.to_stage is Stage.PRODUCTION:
+                holder = change.version
+    finally:
+        store.close()
+
+
 def test_threads_registering_and_promoting_at_once_keep_every_rule(store_kind, tmp_path):
     store = OPENERS[store_kind](tmp_path)
     registry = ModelRegistry(store)

@@ -3,6 +3,9 @@
 python -m tests.stores.worker KIND DIRECTORY register PREFIX COUNT
     waits for a line on stdin (the start signal), registers COUNT versions of model
     'shared' named v<PREFIX>.<i>, printing 'ack <version>' after each.
+python -m tests.stores.worker KIND DIRECTORY promote VERSION
+    waits for the start signal, promotes VERSION of model 'race' to production and prints
+    'promoted' or 'refused' (another process's promotion got there first).
 python -m tests.stores.worker KIND DIRECTORY loop START
     writes until killed: registers v<n> of model 'crash' ('reg <n>'), saves the deployment
     document {'n': n} ('dep <n>') and every 5th version promotes it to production ('prod <n>').
@@ -14,7 +17,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from nba_mcp_deploy.errors import ConflictError
+from nba_mcp_deploy.errors import ConflictError, InvalidInputError
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from tests.stores.implementations import OPENERS
 
@@ -59,11 +62,23 @@ def loop(registry: ModelRegistry, start: int) -> None:
         n += 1
 
 
+def promote(registry: ModelRegistry, version: str) -> None:
+    ack("ready")
+    sys.stdin.readline()
+    try:
+        registry.promote_model("race", version, "production", actor=f"process-{version}")
+        ack("promoted")
+    except (ConflictError, InvalidInputError):
+        ack("refused")
+
+
 def main(argv: list[str]) -> None:
     kind, directory, mode, *args = argv
     registry = ModelRegistry(OPENERS[kind](Path(directory)))
     if mode == "register":
         register(registry, args[0], int(args[1]))
+    elif mode == "promote":
+        promote(registry, args[0])
     else:
         loop(registry, int(args[0]))
 
