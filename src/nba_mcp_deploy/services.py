@@ -6,6 +6,7 @@ heavy is imported here (pandas, scipy, mlflow load lazily where they are used).
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import secrets
@@ -25,7 +26,7 @@ from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.replicas.sync import ControlSync
-from nba_mcp_deploy.replicas.traffic import TrafficCounters, TrafficFlusher
+from nba_mcp_deploy.replicas.traffic import TrafficCounters, TrafficFlusher, fleet_counts
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.observers import FanOutObserver
 
@@ -122,6 +123,7 @@ def build_services(
         clock=clock,
         check_interval_sec=config.canary_check_interval_sec,
         latency_window=config.latency_window,
+        fleet=functools.partial(fleet_counts, store, live=counters),
     )
     sync = None
     if restore:

@@ -7,45 +7,17 @@ stores, the sync threads as the server runs them.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-
 import pytest
 from tools.local_postgres import LocalPostgres
 
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import ConflictError
-from nba_mcp_deploy.services import Services, build_services
+from nba_mcp_deploy.services import build_services
 from tests.conftest import NbaModels
 from tests.postgres import url_for
+from tests.replicas.conftest import POLL_SEC, wait_for
 
 MODEL = "win_prob"
-POLL_SEC = 0.5
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> float:
-    """Seconds until `condition` held (AssertionError after `timeout`)."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        time.sleep(0.005)
-    return time.monotonic() - start
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def pair(request: pytest.FixtureRequest, config: DeploymentConfig, tmp_path) -> Iterator[tuple[Services, Services]]:
-    config = config.replace(control_poll_interval_sec=POLL_SEC, traffic_flush_interval_sec=0.2)
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres")
-        config = config.replace(registry_url=url_for(tmp_path / "shared"))
-    first = build_services(config.replace(replica_id="first"))
-    second = build_services(config.replace(replica_id="second"))
-    try:
-        yield first, second
-    finally:
-        first.close()
-        second.close()
 
 
 def test_a_change_on_one_replica_is_followed_by_the_other_within_the_poll_interval(pair, nba: NbaModels):

@@ -9,12 +9,14 @@ prediction id in the model's monitor.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
 from nba_mcp_deploy.experiments.analysis import ABTestReport, AnalysisSettings, VariantSample, analyze
+from nba_mcp_deploy.experiments.fleet import FleetSource, fleet_variants
 from nba_mcp_deploy.experiments.outcomes import outcome_values
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.experiments.units import unit_codes
@@ -27,10 +29,17 @@ from nba_mcp_deploy.serving.manager import ModelServingManager
 class ABTestAnalyzer:
     """Reads the recorder, the monitor and the serving state; never changes any of them."""
 
-    def __init__(self, manager: ModelServingManager, monitoring: MonitoringService, recorder: TrafficRecorder) -> None:
+    def __init__(
+        self,
+        manager: ModelServingManager,
+        monitoring: MonitoringService,
+        recorder: TrafficRecorder,
+        fleet: FleetSource | None = None,
+    ) -> None:
         self._manager = manager
         self._monitoring = monitoring
         self._recorder = recorder
+        self._fleet = fleet
 
     def results(
         self,
@@ -45,7 +54,19 @@ class ABTestAnalyzer:
         validate_model_id(model_id)
         a, b = self.variants(model_id, version_a, version_b)
         sample_a, sample_b, task = self.samples(model_id, a, b, since_time=since)
-        return analyze(model_id, sample_a, sample_b, task, settings)
+        report = analyze(model_id, sample_a, sample_b, task, settings)
+        if self._fleet is None:
+            return report
+        fleet = fleet_variants(self._fleet, model_id, (a, b))
+        here = sample_a.failed.shape[0] + sample_b.failed.shape[0]
+        everywhere = sum(v.requests for v in fleet)
+        notes = report.notes
+        if everywhere > here:
+            notes += (
+                f"every replica together served {everywhere} A/B requests of these variants since they started "
+                f"(see fleet); the tests use the {here} this replica recorded, with their outcomes",
+            )
+        return dataclasses.replace(report, fleet=fleet, notes=notes)
 
     def variants(self, model_id: str, version_a: str | None, version_b: str | None) -> tuple[str, str]:
         """The two versions to compare: the ones named, else the current split's two."""

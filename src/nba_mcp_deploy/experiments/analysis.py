@@ -24,6 +24,7 @@ from nba_mcp_deploy.experiments.comparison import (
     format_p,
     plan_sample_size,
 )
+from nba_mcp_deploy.experiments.fleet import FleetVariant
 from nba_mcp_deploy.experiments.metrics import DECISION_METRICS, Metric
 from nba_mcp_deploy.experiments.ranks import MIN_SAMPLE
 from nba_mcp_deploy.experiments.twosample import BoolArray, FloatArray, IntArray
@@ -106,6 +107,8 @@ class ABTestReport:
     alpha: float
     alpha_per_metric: float
     notes: tuple[str, ...]
+    # Each variant's A/B traffic on every replica together (empty without a store to add it up).
+    fleet: tuple[FleetVariant, ...] = ()
 
 
 def _percentile(values: FloatArray, q: float) -> float | None:

@@ -10,6 +10,7 @@ thread. Everything else here is called by the controller under its lock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +20,7 @@ from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent
 from nba_mcp_deploy.experiments.guards import Decision, GuardReport, GuardResult, StepEvidence
 from nba_mcp_deploy.experiments.recorder import AB_ROUTES
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.replicas.traffic import VersionCounts
 from nba_mcp_deploy.serving.metrics import VersionMetrics
 from nba_mcp_deploy.serving.ports import PredictionBatch
 
@@ -119,6 +121,11 @@ class Canary:
         self._latency_window = latency_window
         self._stable_overall = VersionMetrics(latency_window)
         self.step = self._new_step(0, started_at, started_mono)
+        # With several replicas: the fleet's counters when the step began, and the candidate's and
+        # stable version's counts on every replica since then (as last evaluated). When set, the
+        # guards judge these instead of what this replica counted itself.
+        self.baseline: Mapping[str, VersionCounts] | None = None
+        self.fleet_step: tuple[VersionCounts, VersionCounts] | None = None
 
     def _new_step(self, index: int, at: float, mono: float) -> StepTraffic:
         window = self._latency_window
@@ -160,6 +167,8 @@ class Canary:
 
     def evidence(self, now_mono: float, breaker_state: str) -> StepEvidence:
         step = self.step
+        if self.fleet_step is not None:
+            return self._fleet_evidence(now_mono, breaker_state)
         candidate = step.candidate.snapshot()
         stable = step.stable.snapshot()
         if stable.latency.count < MIN_LATENCY_SAMPLES:
@@ -175,8 +184,27 @@ class Canary:
             quality=self.quality,
         )
 
+    def _fleet_evidence(self, now_mono: float, breaker_state: str) -> StepEvidence:
+        """The step's evidence from every replica's counters (this replica's breaker state)."""
+        assert self.fleet_step is not None
+        candidate, stable = self.fleet_step
+        stable_p95 = stable.latency_percentile(95) if stable.successes >= MIN_LATENCY_SAMPLES else None
+        if stable_p95 is None and self._stable_overall.snapshot().latency.count >= MIN_LATENCY_SAMPLES:
+            stable_p95 = self._stable_overall.snapshot().latency.p95_ms
+        return StepEvidence(
+            step_seconds=now_mono - self.step.started_mono,
+            candidate_requests=candidate.ab_requests,
+            candidate_errors=candidate.ab_errors,
+            candidate_p95_ms=candidate.latency_percentile(95),
+            stable_p95_ms=stable_p95,
+            breaker_state=breaker_state,
+            failovers=max(candidate.failovers, self.step.failovers),
+            quality=self.quality,
+        )
+
     def begin_step(self, index: int, at: float, mono: float) -> None:
         self.step = self._new_step(index, at, mono)
+        self.fleet_step = None
 
     def event(self, kind: EventKind, at: float, reason: str, *, actor: str = "canary") -> ExperimentEvent:
         """Record a decision in the history (guards as last evaluated) and return it."""
@@ -203,6 +231,15 @@ class Canary:
     def status(self) -> CanaryStatus:
         step = self.step
         candidate, stable = step.candidate.snapshot(), step.stable.snapshot()
+        counts = (candidate.requests, candidate.errors, stable.requests, stable.errors)
+        if self.fleet_step is not None:
+            fleet_candidate, fleet_stable = self.fleet_step
+            counts = (
+                fleet_candidate.ab_requests,
+                fleet_candidate.ab_errors,
+                fleet_stable.ab_requests,
+                fleet_stable.ab_errors,
+            )
         report = self.report
         return CanaryStatus(
             model_id=self.model_id,
@@ -214,10 +251,10 @@ class Canary:
                 index=step.index,
                 weight=step.weight if self.phase in (CanaryPhase.RUNNING, CanaryPhase.PROMOTED) else 0.0,
                 started_at=step.started_at,
-                candidate_requests=candidate.requests,
-                candidate_errors=candidate.errors,
-                stable_requests=stable.requests,
-                stable_errors=stable.errors,
+                candidate_requests=counts[0],
+                candidate_errors=counts[1],
+                stable_requests=counts[2],
+                stable_errors=counts[3],
                 failovers=step.failovers,
             ),
             guards=report.guards if report is not None else (),

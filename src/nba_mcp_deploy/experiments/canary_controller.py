@@ -29,6 +29,7 @@ from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase, CanaryStatus
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
 from nba_mcp_deploy.experiments.comparison import MetricComparison, compare_units
 from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent, Listeners
+from nba_mcp_deploy.experiments.fleet import FleetSource, since
 from nba_mcp_deploy.experiments.guards import Decision, evaluate_guards
 from nba_mcp_deploy.experiments.recorder import Tap, TrafficRecorder
 from nba_mcp_deploy.experiments.units import unit_means
@@ -37,6 +38,7 @@ from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.replicas.traffic import VersionCounts
 from nba_mcp_deploy.serving.breaker import BreakerState
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.ports import PredictionBatch
@@ -60,7 +62,9 @@ class CanaryController:
         listeners: Listeners | None = None,
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
+        fleet: FleetSource | None = None,
     ) -> None:
+        self._fleet = fleet
         self._manager = manager
         self._registry = registry
         self._analyzer = analyzer
@@ -123,6 +127,7 @@ class CanaryController:
                 registry_path=self._registry_path(model_id, candidate_version),
                 latency_window=self._latency_window,
             )
+            canary.baseline = self._fleet_now(model_id)
             self._recorder.set_tap(model_id, self._tap(canary))
             try:
                 self._set_weight(canary, policy.steps[0])
@@ -191,6 +196,12 @@ class CanaryController:
             text = f"traffic was changed outside the canary ({problem}); stopped and left traffic as it is"
             return [self._finish(canary, CanaryPhase.ABORTED, text, restore=False)]
         now_mono = self._clock.monotonic()
+        current = self._fleet_now(canary.model_id) if canary.baseline is not None else None
+        if current is not None and canary.baseline is not None:
+            canary.fleet_step = (
+                since(current, canary.baseline, canary.candidate),
+                since(current, canary.baseline, canary.stable),
+            )
         if with_quality or canary.step_complete(now_mono):
             canary.quality = self._quality(canary)
         breaker = self._manager.routing(canary.model_id).versions[canary.candidate].breaker.state
@@ -231,6 +242,8 @@ class CanaryController:
             )
         done = canary.step.index + 1
         canary.begin_step(index, self._clock.now(), self._clock.monotonic())
+        if canary.baseline is not None:
+            canary.baseline = self._fleet_now(canary.model_id) or canary.baseline
         text = f"step {done} of {len(steps)} passed; {canary.candidate} now takes {steps[index]:.0%} of traffic"
         event = canary.event(EventKind.STEP_ADVANCED, self._clock.now(), text)
         self._log("canary step advanced", canary, event)
@@ -268,6 +281,17 @@ class CanaryController:
         return event
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _fleet_now(self, model_id: str) -> dict[str, VersionCounts] | None:
+        """Every replica's counters of the model now; None without a fleet (or the store failing:
+        the guards then judge this replica's own counts)."""
+        if self._fleet is None:
+            return None
+        try:
+            return {version: counts.copy() for version, counts in self._fleet(model_id).items()}
+        except DeployError as exc:
+            log.warning("canary could not read the fleet's counters", extra={"error": str(exc)})
+            return None
 
     def _tap(self, canary: Canary) -> Tap:
         worker = self._worker

@@ -16,6 +16,7 @@ from nba_mcp_deploy.experiments.canary import CanaryStatus
 from nba_mcp_deploy.experiments.canary_controller import CanaryController
 from nba_mcp_deploy.experiments.canary_policy import DEFAULT_STEPS, CanaryPolicy
 from nba_mcp_deploy.experiments.events import ExperimentListener, Listeners
+from nba_mcp_deploy.experiments.fleet import FleetSource
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.monitoring.service import MonitoringService
 from nba_mcp_deploy.registry.registry import ModelRegistry
@@ -35,10 +36,11 @@ class ExperimentService:
         clock: Clock | None = None,
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
+        fleet: FleetSource | None = None,
     ) -> None:
         self.recorder = recorder
         self.listeners = Listeners()
-        self.analyzer = ABTestAnalyzer(manager, monitoring, recorder)
+        self.analyzer = ABTestAnalyzer(manager, monitoring, recorder, fleet)
         self.canaries = CanaryController(
             manager,
             registry,
@@ -48,6 +50,7 @@ class ExperimentService:
             listeners=self.listeners,
             check_interval_sec=check_interval_sec,
             latency_window=latency_window,
+            fleet=fleet,
         )
 
     def ab_test_results(

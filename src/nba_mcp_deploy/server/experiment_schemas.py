@@ -90,6 +90,17 @@ class SampleSizeOut(ToolOutput):
     )
 
 
+class FleetVariantOut(ToolOutput):
+    """One variant's A/B-routed traffic on every replica together (counters they write to the store)."""
+
+    version: str
+    requests: int
+    errors: int
+    error_rate: float | None
+    latency_p50_ms: float | None = Field(description="of its successful requests, within 10% (histogram)")
+    latency_p95_ms: float | None
+
+
 class ABTestOut(ToolOutput):
     """Variant A against variant B: figures, tests, sample size, and a verdict with its reason."""
 
@@ -106,6 +117,10 @@ class ABTestOut(ToolOutput):
     alpha: float = Field(description="false-positive rate of the verdict")
     alpha_per_metric: float = Field(description="alpha split between quality and error rate (Bonferroni)")
     notes: list[str]
+    fleet: list[FleetVariantOut] = Field(
+        description="each variant's A/B traffic on all replicas together, counted since each replica started "
+        "and written to the store every few seconds; the tests above use this replica's requests"
+    )
     unit_rule: str = UNIT_RULE
 
     @classmethod
@@ -124,6 +139,7 @@ class ABTestOut(ToolOutput):
             alpha=report.alpha,
             alpha_per_metric=report.alpha_per_metric,
             notes=list(report.notes),
+            fleet=[FleetVariantOut.model_validate(v) for v in report.fleet],
         )
 
 

@@ -1,0 +1,53 @@
+"""A/B results and canary guards add up the traffic of every replica through the store."""
+
+from __future__ import annotations
+
+from nba_mcp_deploy.experiments.canary import CanaryPhase
+from tests.conftest import NbaModels
+from tests.replicas.conftest import wait_for
+
+MODEL = "win_prob"
+
+
+def _deployed_on_both(pair, nba: NbaModels) -> None:
+    first, second = pair
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.joblib_file), set_active=False)
+    wait_for(lambda: second.manager.is_deployed(MODEL, "v2.0"), 60)
+
+
+def test_ab_results_count_the_requests_every_replica_served(pair, nba: NbaModels):
+    first, second = pair
+    _deployed_on_both(pair, nba)
+    first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.5, 0.5], sticky=True)
+    wait_for(lambda: second.manager.routing(MODEL).split is not None, 5)
+    records = nba.records(80)
+    for i, record in enumerate(records[:30]):
+        first.manager.predict(MODEL, [record], request_key=f"fan-{i}")
+    for i, record in enumerate(records[30:]):
+        second.manager.predict(MODEL, [record], request_key=f"fan-{30 + i}")
+    second.traffic.flush_now()
+    report = first.experiments.ab_test_results(MODEL)
+    assert report.variant_a.requests + report.variant_b.requests == 30  # this replica's own
+    assert [v.version for v in report.fleet] == ["v1.0", "v2.0"]
+    assert sum(v.requests for v in report.fleet) == 80
+    assert all(v.errors == 0 and v.error_rate == 0 for v in report.fleet)
+    assert all(v.latency_p95_ms is not None and v.latency_p95_ms >= v.latency_p50_ms for v in report.fleet)
+    assert any("every replica together served 80" in note for note in report.notes)
+
+
+def test_a_canary_advances_on_traffic_another_replica_served(pair, nba: NbaModels):
+    first, second = pair
+    _deployed_on_both(pair, nba)
+    status = first.experiments.start_canary(
+        MODEL, "v2.0", steps=[0.5, 1.0], min_requests_per_step=20, max_latency_ratio=1000.0
+    )
+    assert status.step.index == 0
+    wait_for(lambda: second.manager.routing(MODEL).split is not None, 5)
+    for i, record in enumerate(nba.records(120)):  # all on the second replica
+        second.manager.predict(MODEL, [record], request_key=f"game-{i}")
+    second.traffic.flush_now()
+    status = first.experiments.canaries.evaluate(MODEL, with_quality=False)
+    assert status.phase is CanaryPhase.RUNNING
+    assert status.step.index == 1, status.decision_reason  # the first step passed on the other replica's traffic
+    wait_for(lambda: second.manager.routing(MODEL).split.weights == (0.0, 1.0), 5)
