@@ -130,7 +130,8 @@ def build_services(
         records = store.deployment_records()
         manager.restore({m: dict(r.document) for m, r in records.items()}, {m: r.revision for m, r in records.items()})
         sync = ControlSync(store, manager, interval_sec=config.control_poll_interval_sec, clock=clock)
-        manager.add_health_source(sync)
+        if config.registry_url is not None:  # replicas on a shared database: health says how in step
+            manager.add_health_source(sync)
         sync.start()
     flusher = TrafficFlusher(counters, store, config.traffic_flush_interval_sec, clock=clock)
     flusher.start()
