@@ -124,6 +124,8 @@ def build_services(
         check_interval_sec=config.canary_check_interval_sec,
         latency_window=config.latency_window,
         fleet=functools.partial(fleet_counts, store, live=counters),
+        store=store,
+        owner=counters.instance,
     )
     sync = None
     if restore:

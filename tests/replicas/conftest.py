@@ -26,7 +26,9 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> float:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def pair(request: pytest.FixtureRequest, config: DeploymentConfig, tmp_path) -> Iterator[tuple[Services, Services]]:
-    config = config.replace(control_poll_interval_sec=POLL_SEC, traffic_flush_interval_sec=0.2)
+    config = config.replace(
+        control_poll_interval_sec=POLL_SEC, traffic_flush_interval_sec=0.2, canary_check_interval_sec=0.3
+    )
     if request.param == "postgresql":
         request.getfixturevalue("postgres")
         config = config.replace(registry_url=url_for(tmp_path / "shared"))

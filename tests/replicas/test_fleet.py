@@ -1,8 +1,13 @@
-"""A/B results and canary guards add up the traffic of every replica through the store."""
+"""A/B results and canary guards add up the traffic of every replica through the store, and a
+canary's state lives there: readable on every replica, resumed by another when its replica dies."""
 
 from __future__ import annotations
 
+import pytest
+
+from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.experiments.canary import CanaryPhase
+from nba_mcp_deploy.experiments.canary_state import HEARTBEAT_SEC, TAKEOVER_HEARTBEATS
 from tests.conftest import NbaModels
 from tests.replicas.conftest import wait_for
 
@@ -51,3 +56,27 @@ def test_a_canary_advances_on_traffic_another_replica_served(pair, nba: NbaModel
     assert status.phase is CanaryPhase.RUNNING
     assert status.step.index == 1, status.decision_reason  # the first step passed on the other replica's traffic
     wait_for(lambda: second.manager.routing(MODEL).split.weights == (0.0, 1.0), 5)
+
+
+def test_a_canary_is_visible_everywhere_and_resumed_when_its_replica_dies(pair, nba: NbaModels):
+    first, second = pair
+    _deployed_on_both(pair, nba)
+    first.experiments.start_canary(MODEL, "v2.0", steps=[0.5, 1.0], min_requests_per_step=20, max_latency_ratio=1000.0)
+    seen = second.experiments.canary_status(MODEL)  # from the store: the second replica does not run it
+    assert (seen.phase, seen.candidate_version, seen.step.index) == (CanaryPhase.RUNNING, "v2.0", 0)
+    assert second.experiments.canaries.running() == []
+    with pytest.raises(ConflictError, match="already running on another replica"):
+        second.experiments.start_canary(MODEL, "v2.0")
+
+    first.experiments.close()  # the replica running the canary stops writing heartbeats, as if it died
+    took = wait_for(lambda: second.experiments.canaries.running() == [MODEL], 20)
+    assert took <= 3 * TAKEOVER_HEARTBEATS * HEARTBEAT_SEC
+    for i, record in enumerate(nba.records(200)):  # both steps' traffic, on the replica that took over
+        second.manager.predict(MODEL, [record], request_key=f"game-{i}")
+    second.experiments.canaries.evaluate(MODEL, with_quality=False)
+    wait_for(lambda: second.experiments.canary_status(MODEL).phase is CanaryPhase.PROMOTED, 10)
+    status = second.experiments.canary_status(MODEL)
+    assert [e.kind.value for e in status.history] == ["canary_started", "step_advanced", "promoted"]
+    wait_for(lambda: first.manager.routing(MODEL).active == "v2.0", 5)  # the first follows the routing
+    assert first.manager.routing(MODEL).split is None
+    assert first.experiments.canary_status(MODEL).phase is CanaryPhase.PROMOTED  # and reads the state

@@ -27,6 +27,15 @@ from nba_mcp_deploy.experiments.ab_testing import ABTestAnalyzer
 from nba_mcp_deploy.experiments.analysis import quality_metric
 from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase, CanaryStatus
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
+from nba_mcp_deploy.experiments.canary_state import (
+    HEARTBEAT_SEC,
+    TAKEOVER_HEARTBEATS,
+    CanaryStore,
+    baseline_of,
+    registry_path_of,
+    status_from_document,
+    to_document,
+)
 from nba_mcp_deploy.experiments.comparison import MetricComparison, compare_units
 from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent, Listeners
 from nba_mcp_deploy.experiments.fleet import FleetSource, since
@@ -37,6 +46,7 @@ from nba_mcp_deploy.experiments.worker import PeriodicWorker
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.shared_state import CanaryRecord
 from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.replicas.traffic import VersionCounts
 from nba_mcp_deploy.serving.breaker import BreakerState
@@ -63,8 +73,17 @@ class CanaryController:
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
         fleet: FleetSource | None = None,
+        store: CanaryStore | None = None,
+        owner: str = "",
     ) -> None:
         self._fleet = fleet
+        # Several replicas: canary state in the store, written by this replica (`owner`) for the
+        # canaries it runs; the record revision each was last written at, and when (monotonic).
+        self._store = store
+        self._owner = owner
+        self._check_interval = check_interval_sec
+        self._record_revisions: dict[str, int] = {}
+        self._persisted_at: dict[str, float] = {}
         self._manager = manager
         self._registry = registry
         self._analyzer = analyzer
@@ -90,6 +109,12 @@ class CanaryController:
             if existing is not None and existing.phase is CanaryPhase.RUNNING:
                 raise ConflictError(
                     f"a canary of {model_id} {existing.candidate} is already running; abort_canary it first"
+                )
+            elsewhere = self._store.load_canary(model_id) if self._store is not None else None
+            if elsewhere is not None and elsewhere.document.get("phase") == CanaryPhase.RUNNING.value:
+                raise ConflictError(
+                    f"a canary of {model_id} {elsewhere.document.get('candidate_version')} is already running on "
+                    f"another replica; abort_canary it first"
                 )
             routing = self._manager.routing(model_id)
             if candidate_version not in routing.versions:
@@ -135,6 +160,7 @@ class CanaryController:
                 self._recorder.set_tap(model_id, None)
                 raise
             self._canaries[model_id] = canary
+            self._record_revisions[model_id] = 0 if elsewhere is None else elsewhere.revision
             event = canary.event(
                 EventKind.CANARY_STARTED,
                 canary.started_at,
@@ -143,24 +169,39 @@ class CanaryController:
                 actor=actor,
             )
             self._log("canary started", canary, event)
+            self._persist(canary, force=True)
         self._announce(event)
         return canary.status()
 
     def abort(self, model_id: str, reason: str = "", *, actor: str = "local") -> CanaryStatus:
         """Stop a running canary and send all traffic back to the stable version."""
         with self._lock:
-            canary = self._get(model_id)
+            canary = self._canaries.get(model_id)
+            if canary is None or canary.phase is not CanaryPhase.RUNNING:
+                record = self._store.load_canary(model_id) if self._store is not None else None
+                if record is not None and record.document.get("phase") == CanaryPhase.RUNNING.value:
+                    canary = self._adopt(record)  # running on another replica: this one stops it
+            canary = canary or self._get(model_id)
             if canary.phase is not CanaryPhase.RUNNING:
                 raise ConflictError(
                     f"the canary of {model_id} {canary.candidate} is not running (it ended: {canary.phase.value})"
                 )
             text = f"aborted by {actor}" + (f": {reason}" if reason else "") + f"; all traffic back on {canary.stable}"
             event = self._finish(canary, CanaryPhase.ABORTED, text, restore=True, actor=actor)
+            self._persist(canary, force=True)
         self._announce(event)
         return canary.status()
 
     def status(self, model_id: str) -> CanaryStatus:
+        """This replica's canary while it runs it; else the latest state any replica wrote."""
         with self._lock:
+            record = self._store.load_canary(model_id) if self._store is not None else None
+            if record is not None and record.revision != self._record_revisions.get(model_id):
+                canary = self._canaries.get(model_id)
+                if canary is not None and canary.phase is CanaryPhase.RUNNING:  # another replica took it over
+                    self._recorder.set_tap(model_id, None)
+                    self._canaries.pop(model_id)
+                return status_from_document(record.document)
             return self._get(model_id).status()
 
     def evaluate(self, model_id: str, *, with_quality: bool = True) -> CanaryStatus:
@@ -169,6 +210,7 @@ class CanaryController:
             canary = self._get(model_id)
             events = self._evaluate(canary, with_quality) if canary.phase is CanaryPhase.RUNNING else []
             status = canary.status()
+            self._persist(canary, force=bool(events))
         for event in events:
             self._announce(event)
         return status
@@ -189,6 +231,78 @@ class CanaryController:
     def _on_worker(self, on_timer: bool) -> None:
         for model_id in self.running():
             self.evaluate(model_id, with_quality=on_timer)
+        if on_timer and self._store is not None:
+            self._adopt_orphans()
+
+    # -- several replicas ------------------------------------------------------------------
+
+    def _persist(self, canary: Canary, *, force: bool) -> None:
+        """Write the canary's state to the store (a heartbeat too); at most once per HEARTBEAT_SEC
+        unless `force`. If another replica took the canary over meanwhile, hand it to that one."""
+        store = self._store
+        if store is None or self._canaries.get(canary.model_id) is not canary:
+            return
+        now = self._clock.monotonic()
+        if not force and now - self._persisted_at.get(canary.model_id, -HEARTBEAT_SEC) < HEARTBEAT_SEC:
+            return
+        document = to_document(canary.status(), registry_path=canary.registry_path, baseline=canary.baseline)
+        record = CanaryRecord(canary.model_id, document, self._owner, self._clock.now(), 0)
+        try:
+            saved = store.save_canary(record, expected_revision=self._record_revisions.get(canary.model_id, 0))
+        except ConflictError:
+            log.info("canary taken over by another replica", extra={"model_id": canary.model_id})
+            self._recorder.set_tap(canary.model_id, None)
+            self._canaries.pop(canary.model_id, None)
+            return
+        except DeployError as exc:
+            log.warning("could not write the canary's state to the store", extra={"error": str(exc)})
+            return
+        self._record_revisions[canary.model_id] = saved.revision
+        self._persisted_at[canary.model_id] = now
+
+    def _adopt_orphans(self) -> None:
+        """Take over running canaries whose replica stopped writing heartbeats (it died)."""
+        assert self._store is not None
+        stale = TAKEOVER_HEARTBEATS * max(self._check_interval, HEARTBEAT_SEC)
+        try:
+            records = self._store.load_canaries()
+        except DeployError as exc:
+            log.warning("could not read canaries from the store", extra={"error": str(exc)})
+            return
+        for record in records:
+            running = record.document.get("phase") == CanaryPhase.RUNNING.value
+            if running and record.owner != self._owner and self._clock.now() - record.heartbeat_at > stale:
+                with self._lock:
+                    if record.model_id not in self.running():
+                        self._adopt(record)
+
+    def _adopt(self, record: CanaryRecord) -> Canary | None:
+        """Resume a canary from its record (called with the lock held); None if another replica was faster."""
+        status = status_from_document(record.document)
+        now, mono = self._clock.now(), self._clock.monotonic()
+        canary = Canary(
+            record.model_id,
+            status.stable_version,
+            status.candidate_version,
+            status.policy,
+            started_at=status.started_at,
+            started_mono=mono - (now - status.started_at),
+            start_seq=self._recorder.mark(),
+            registry_path=registry_path_of(record.document),
+            latency_window=self._latency_window,
+        )
+        canary.begin_step(status.step.index, status.step.started_at, mono - (now - status.step.started_at))
+        canary.history = list(status.history)
+        canary.baseline = baseline_of(record.document) if self._fleet is not None else None
+        self._canaries[record.model_id] = canary
+        self._record_revisions[record.model_id] = record.revision
+        self._persist(canary, force=True)
+        if self._canaries.get(record.model_id) is not canary:
+            return None
+        self._recorder.set_tap(record.model_id, self._tap(canary))
+        if canary.history:
+            self._log("canary taken over", canary, canary.history[-1])
+        return canary
 
     def _evaluate(self, canary: Canary, with_quality: bool) -> list[ExperimentEvent]:
         problem = self._traffic_problem(canary)

@@ -15,6 +15,7 @@ from nba_mcp_deploy.experiments.analysis import ABTestReport, AnalysisSettings
 from nba_mcp_deploy.experiments.canary import CanaryStatus
 from nba_mcp_deploy.experiments.canary_controller import CanaryController
 from nba_mcp_deploy.experiments.canary_policy import DEFAULT_STEPS, CanaryPolicy
+from nba_mcp_deploy.experiments.canary_state import CanaryStore
 from nba_mcp_deploy.experiments.events import ExperimentListener, Listeners
 from nba_mcp_deploy.experiments.fleet import FleetSource
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
@@ -37,6 +38,8 @@ class ExperimentService:
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
         fleet: FleetSource | None = None,
+        store: CanaryStore | None = None,
+        owner: str = "",
     ) -> None:
         self.recorder = recorder
         self.listeners = Listeners()
@@ -51,6 +54,8 @@ class ExperimentService:
             check_interval_sec=check_interval_sec,
             latency_window=latency_window,
             fleet=fleet,
+            store=store,
+            owner=owner,
         )
 
     def ab_test_results(
