@@ -25,6 +25,7 @@ from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.promotion import ServingStageListener
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.replicas.references import ReferenceFollower
 from nba_mcp_deploy.replicas.sync import ControlSync
 from nba_mcp_deploy.replicas.traffic import TrafficCounters, TrafficFlusher, fleet_counts
 from nba_mcp_deploy.serving.manager import ModelServingManager
@@ -131,7 +132,12 @@ def build_services(
     if restore:
         records = store.deployment_records()
         manager.restore({m: dict(r.document) for m, r in records.items()}, {m: r.revision for m, r in records.items()})
-        sync = ControlSync(store, manager, interval_sec=config.control_poll_interval_sec, clock=clock)
+        references = ReferenceFollower(monitoring)
+        for model_id, record in records.items():
+            manager.restore_problems += references.follow(model_id, record.document)
+        sync = ControlSync(
+            store, manager, interval_sec=config.control_poll_interval_sec, clock=clock, on_applied=references.follow
+        )
         if config.registry_url is not None:  # replicas on a shared database: health says how in step
             manager.add_health_source(sync)
         sync.start()

@@ -77,3 +77,29 @@ def test_postgres_wakes_the_other_replica_without_waiting_for_the_poll(
     finally:
         first.close()
         second.close()
+
+
+def test_a_reference_data_location_set_on_one_replica_is_loaded_by_the_others(pair, nba: NbaModels):
+    first, second = pair
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    wait_for(lambda: second.manager.is_deployed(MODEL, "v1.0"), 60)
+    path = "raptor/modern_RAPTOR_by_player.csv"
+    # What the set_reference_data tool does with a path: prepare it here, share where it is.
+    rows = first.monitoring.monitor(MODEL).set_reference_data(path, data_field="path").rows
+    first.manager.set_reference_location(MODEL, None, {"path": path, "prediction_column": None})
+    wait_for(lambda: MODEL in second.monitoring.models() and _has_reference(second), 10)
+    assert second.monitoring.get(MODEL).reference().rows == rows
+    assert second.manager.routing(MODEL).references == {"*": {"path": path, "prediction_column": None}}
+    third = build_services(first.config.replace(replica_id="third"))  # a new replica loads it at start
+    try:
+        assert third.monitoring.get(MODEL).reference().rows == rows
+    finally:
+        third.close()
+
+
+def _has_reference(services) -> bool:
+    try:
+        services.monitoring.get(MODEL).reference()
+    except Exception:
+        return False
+    return True

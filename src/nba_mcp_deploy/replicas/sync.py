@@ -17,7 +17,8 @@ retried on every poll and reported in `health_check` (dependency "control-sync")
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.errors import DeployError
@@ -44,8 +45,10 @@ class ControlSync:
         *,
         interval_sec: float = 1.0,
         clock: Clock | None = None,
+        on_applied: Callable[[str, Mapping[str, Any]], list[str]] | None = None,
     ) -> None:
         self._store = store
+        self._on_applied = on_applied  # e.g. loading the reference data the document points at
         self._manager = manager
         self._interval = interval_sec
         self._clock = clock or SystemClock()
@@ -92,6 +95,8 @@ class ControlSync:
             if record is None:
                 continue
             problems = self._manager.apply_document(model_id, record.document, record.revision)
+            if self._on_applied is not None:
+                problems += self._on_applied(model_id, record.document)
             self.applied += 1
             log.info(
                 "applied routing from the store",

@@ -73,7 +73,8 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         Pass records inline (up to 100,000) or a CSV/Parquet path inside the data roots. It is
         prepared once (sorted and binned), so later checks only pay for the current data. A
         'prediction' column (or prediction_column) enables prediction drift. version=null sets
-        the reference for every version of the model without its own.
+        the reference for every version of the model without its own. With several replicas, a
+        path given for a deployed model is loaded by every replica; inline records stay on this one.
         """
         data = _exactly_one(records, path, "records", "path")
         summary = (
@@ -86,6 +87,9 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
                 data_field="records" if records is not None else "path",
             )
         )
+        manager = host.services().manager
+        if path is not None and manager.is_deployed_model(model_id):  # every replica loads the same file
+            manager.set_reference_location(model_id, version, {"path": path, "prediction_column": prediction_column})
         return ReferenceOut.model_validate(summary)
 
     @server.tool(annotations=READ_ONLY)

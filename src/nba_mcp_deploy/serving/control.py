@@ -25,6 +25,7 @@ class ControlKind(StrEnum):
     AB_TEST_CLEARED = "ab_test_cleared"
     SHADOW_SET = "shadow_set"
     SHADOW_CLEARED = "shadow_cleared"
+    REFERENCE_SET = "reference_set"  # where the model's reference data is (every replica loads it)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class ModelRouting:
     shadow: ShadowConfig | None = None
     # Versions that were active before, most recent first: failover and rollback targets.
     previous_active: tuple[str, ...] = ()
+    # Where reference data for drift checks is, by version ("*" = the whole model): a data file
+    # every replica loads (the monitor holds the prepared data; only the location is shared).
+    references: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     def with_changes(self, **changes: Any) -> ModelRouting:
         if "versions" in changes:
@@ -119,6 +122,7 @@ class ModelRouting:
             if self.shadow is None
             else {"version": self.shadow.version, "fraction": self.shadow.fraction},
             "previous_active": list(self.previous_active),
+            "references": {key: dict(location) for key, location in sorted(self.references.items())},
         }
 
 

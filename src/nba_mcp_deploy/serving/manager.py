@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -513,6 +514,21 @@ class ModelServingManager:
             self._publish(routing, ControlKind.SHADOW_CLEARED)
             return self._info(routing)
 
+    def set_reference_location(self, model_id: str, version: str | None, location: Mapping[str, Any] | None) -> None:
+        """Record where the reference data of a deployed model (or one version) is, so every replica
+        loads the same file (None forgets it); the monitor itself holds the prepared data."""
+        with self._control:
+            routing = self._routing(model_id)
+            references = dict(routing.references)
+            key = version or "*"
+            if location is None:
+                references.pop(key, None)
+            else:
+                references[key] = dict(location)
+            self._publish(
+                routing.with_changes(references=MappingProxyType(references)), ControlKind.REFERENCE_SET, version
+            )
+
     def reset_circuit_breaker(self, model_id: str, version: str) -> DeploymentInfo:
         """Close a version's breaker now (after the cause is fixed)."""
         routing = self._routing(model_id)
@@ -739,8 +755,13 @@ def _routing_from_document(routing: ModelRouting, document: Mapping[str, Any]) -
     shadow = None
     if shadow_doc and shadow_doc["version"] in versions:
         shadow = ShadowConfig(shadow_doc["version"], shadow_doc["fraction"])
+    references = {str(k): dict(v) for k, v in dict(document.get("references") or {}).items()}
     return routing.with_changes(
-        active=active, previous_active=tuple(v for v in previous if v != active), split=split, shadow=shadow
+        active=active,
+        previous_active=tuple(v for v in previous if v != active),
+        split=split,
+        shadow=shadow,
+        references=MappingProxyType(references),
     )
 
 
