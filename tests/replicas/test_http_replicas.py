@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 POLL_SEC = 1.0  # the default NBA_MCP_CONTROL_POLL_SEC: the bound these tests hold the replicas to
 BOUND_SEC = POLL_SEC + 1.0  # plus one poll query, one HTTP round trip and a busy machine's slack
 FLUSH_SEC = 0.3
+REFERENCE_CSV = Path(__file__).resolve().parents[2] / "data" / "raptor" / "modern_RAPTOR_by_player.csv"
 
 
 @dataclass
@@ -53,6 +55,7 @@ def deployment(
     (workdir / "data").mkdir()
     shutil.copy(nba.skops_file, workdir / "models" / "gb.skops")
     shutil.copy(nba.joblib_file, workdir / "models" / "logistic.joblib")
+    shutil.copy(REFERENCE_CSV, workdir / "data" / "reference.csv")
     token = add_token(workdir / "tokens", "alice", "admin")
     url = url_for(workdir)
     env = {
@@ -141,6 +144,7 @@ async def test_a_replica_killed_with_sigkill_loses_nothing_and_a_new_one_serves_
         for _ in range(20):
             await call(r3, "predict", model_id="kill", inputs=record, version="v1.0")
         await call(r3, "setup_ab_test", model_id="kill", versions=["v1.0", "v2.0"], weights=[0.7, 0.3], sticky=True)
+        reference = await call(r3, "set_reference_data", model_id="kill", path="reference.csv")
         await anyio.sleep(FLUSH_SEC * 3)  # its counters reach the store
     deployment.replicas[2].kill()
     del deployment.replicas[2]
@@ -173,6 +177,12 @@ async def test_a_replica_killed_with_sigkill_loses_nothing_and_a_new_one_serves_
             for client in (r1, r2, r4)
         }
         assert len(served) == 1
+        # The reference data r3 was given by path is loaded on the replica that joined after it died.
+        drift = await r4.call_tool(
+            "detect_drift", {"model_id": "kill", "current_path": "reference.csv", "features": ["poss", "mp"]}
+        )
+        assert not drift.is_error, drift.content[0].text  # type: ignore[union-attr]
+        assert drift.structured_content["reference_rows"] == reference["rows"]
 
 
 async def test_promotions_racing_on_three_replicas_leave_exactly_one_production_version(deployment):
