@@ -280,8 +280,11 @@ def _ready(base: str) -> bool:
         return False
 
 
-async def _load(urls: list[str], record: list[dict[str, float]], seconds: float) -> float:
-    """Predict calls per second of CLIENTS concurrent MCP clients spread over `urls`."""
+async def _load(
+    urls: list[str], record: list[dict[str, float]], seconds: float, pids: list[int]
+) -> tuple[float, float]:
+    """Predict calls per second of CLIENTS concurrent MCP clients spread over `urls`, and the CPU
+    seconds the `pids` used per call meanwhile."""
     import httpx2
     from mcp.client import Client
     from mcp.client.streamable_http import streamable_http_client
@@ -306,11 +309,13 @@ async def _load(urls: list[str], record: list[dict[str, float]], seconds: float)
     ready = asyncio.Event()
     tasks = [asyncio.create_task(worker(urls[i % len(urls)])) for i in range(CLIENTS)]
     await asyncio.sleep(2.0)  # sessions open and warm
+    cpu_before = _cpu_seconds(pids)
     started = time.monotonic()
     stop_at = started + seconds
     ready.set()
     await asyncio.gather(*tasks)
-    return done / (time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    return done / elapsed, (_cpu_seconds(pids) - cpu_before) / max(done, 1)
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -333,11 +338,9 @@ def _throughput_rows(
         _wait_deployed(urls)
         for _ in range(rounds):  # alternated: the machine is shared and noisy
             for count in (1, 3):
-                before, started = _cpu_seconds(pids), time.monotonic()
-                rate = asyncio.run(_load(urls[:count], record, seconds))
-                used = _cpu_seconds(pids) - before
+                rate, cpu_per_call = asyncio.run(_load(urls[:count], record, seconds, pids))
                 rates[count].append(rate)
-                cpu[count].append(used / (rate * (time.monotonic() - started)))
+                cpu[count].append(cpu_per_call)
     one, three = statistics.median(rates[1]), statistics.median(rates[3])
     cpu_one, cpu_three = statistics.median(cpu[1]), statistics.median(cpu[3])
     return [
