@@ -93,7 +93,15 @@ async def wait_until(check: Any, timeout: float) -> float:
     return time.monotonic() - start
 
 
-async def deployed_everywhere(replicas: list[Client], model_id: str, versions: set[str]) -> None:
+async def two_versions_everywhere(replicas: list[Client], model_id: str) -> None:
+    """Deploy v1.0 (active) and v2.0 on the first replica, then wait until every replica serves both
+    (loading models on every replica is not part of the bound)."""
+    await call(replicas[0], "deploy_model", model_id=model_id, version="v1.0", model_uri="gb.skops")
+    await call(
+        replicas[0], "deploy_model", model_id=model_id, version="v2.0", model_uri="logistic.joblib", set_active=False
+    )
+    versions = {"v1.0", "v2.0"}
+
     async def check() -> bool:
         for client in replicas:
             found = (await call(client, "list_deployments"))["deployments"]
@@ -102,16 +110,14 @@ async def deployed_everywhere(replicas: list[Client], model_id: str, versions: s
                 return False
         return True
 
-    await wait_until(check, 90)  # loading models on every replica is not part of the bound
+    await wait_until(check, 90)
 
 
 async def test_an_ab_change_made_on_one_replica_is_served_by_the_other_two_within_the_bound(deployment):
     record = deployment.records[:1]
     async with AsyncExitStack() as stack:
         r1, r2, r3 = await clients(stack, deployment)
-        await call(r1, "deploy_model", model_id="ab", version="v1.0", model_uri="gb.skops")
-        await call(r1, "deploy_model", model_id="ab", version="v2.0", model_uri="logistic.joblib", set_active=False)
-        await deployed_everywhere([r1, r2, r3], "ab", {"v1.0", "v2.0"})
+        await two_versions_everywhere([r1, r2, r3], "ab")
         for client in (r2, r3):
             assert (await call(client, "predict", model_id="ab", inputs=record))["version"] == "v1.0"
 
@@ -137,9 +143,7 @@ async def test_a_replica_killed_with_sigkill_loses_nothing_and_a_new_one_serves_
     record = deployment.records[:1]
     async with AsyncExitStack() as stack:
         r1, r2, r3 = await clients(stack, deployment)
-        await call(r1, "deploy_model", model_id="kill", version="v1.0", model_uri="gb.skops")
-        await call(r1, "deploy_model", model_id="kill", version="v2.0", model_uri="logistic.joblib", set_active=False)
-        await deployed_everywhere([r1, r2, r3], "kill", {"v1.0", "v2.0"})
+        await two_versions_everywhere([r1, r2, r3], "kill")
         # The replica about to die serves traffic and makes the last control change.
         for _ in range(20):
             await call(r3, "predict", model_id="kill", inputs=record, version="v1.0")

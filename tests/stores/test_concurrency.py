@@ -34,19 +34,24 @@ def _worker(kind: str, directory: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _together(writers: list[subprocess.Popen[str]], *, timeout: float) -> list[tuple[str, str]]:
+    """Wait until every writer is ready, start them at once, and collect their output."""
+    for writer in writers:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "ready"
+    for writer in writers:
+        assert writer.stdin is not None
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    return [writer.communicate(timeout=timeout) for writer in writers]
+
+
 @pytest.mark.slow
 def test_four_processes_writing_500_versions_each_lose_nothing(store_kind, tmp_path):
     # No store exists yet: the four also race to create the schema, then to write.
     writers = [_worker(store_kind, tmp_path, "register", str(p), "500") for p in range(1, 5)]
     try:
-        for writer in writers:
-            assert writer.stdout is not None
-            assert writer.stdout.readline().strip() == "ready"
-        for writer in writers:  # start together
-            assert writer.stdin is not None
-            writer.stdin.write("go\n")
-            writer.stdin.flush()
-        outputs = [writer.communicate(timeout=240) for writer in writers]
+        outputs = _together(writers, timeout=240)
     finally:
         for writer in writers:
             writer.kill()
@@ -109,31 +114,13 @@ def test_processes_promoting_at_once_leave_exactly_one_production_version(store_
             registry.register_model("race", f"v{i}", stage="staging")
         writers = [_worker(store_kind, tmp_path, "promote", f"v{i}") for i in range(6)]
         try:
-            for writer in writers:
-                assert writer.stdout is not None
-                assert writer.stdout.readline().strip() == "ready"
-            for writer in writers:  # all at once
-                assert writer.stdin is not None
-                writer.stdin.write("go\n")
-                writer.stdin.flush()
-            outputs = [writer.communicate(timeout=120) for writer in writers]
+            outputs = _together(writers, timeout=120)
         finally:
             for writer in writers:
                 writer.kill()
         outcomes = [out.strip() for out, _ in outputs]
         assert set(outcomes) <= {"promoted", "refused"}, [err for _, err in outputs]
-        race = registry.list_versions("race")
-        assert [v.stage for v in race].count(Stage.PRODUCTION) == 1
-        history = registry.get_history("race")
-        promotions = [c for c in history if c.to_stage is Stage.PRODUCTION]
-        assert len(promotions) == outcomes.count("promoted") >= 1
-        # Each promotion archived exactly the version in production just before it.
-        holder = None
-        for change in history:
-            if change.from_stage is Stage.PRODUCTION:
-                assert change.version == holder
-            if change.to_stage is Stage.PRODUCTION:
-                holder = change.version
+        _one_production_and_a_consistent_history(registry, outcomes)
     finally:
         store.close()
 
@@ -163,23 +150,28 @@ def test_threads_registering_and_promoting_at_once_keep_every_rule(store_kind, t
             for f in registered:
                 f.result()
         assert registry.get_statistics().total_versions == 16 + 8 * 25
-        race = registry.list_versions("race")
-        assert [v.stage for v in race].count(Stage.PRODUCTION) == 1
-        history = registry.get_history("race")
-        promotions = [c for c in history if c.to_stage is Stage.PRODUCTION]
-        assert len(promotions) == outcomes.count("promoted") >= 1
-        superseded = [c for c in history if c.from_stage is Stage.PRODUCTION]
-        assert len(superseded) == len(promotions) - 1
-        # Each promotion archived exactly the version that was in production just before it.
-        holder = None
-        for change in history:
-            if change.from_stage is Stage.PRODUCTION:
-                assert change.version == holder
-            if change.to_stage is Stage.PRODUCTION:
-                holder = change.version
-        assert race[[v.version for v in race].index(holder)].stage is Stage.PRODUCTION
+        _one_production_and_a_consistent_history(registry, outcomes)
     finally:
         store.close()
+
+
+def _one_production_and_a_consistent_history(registry: ModelRegistry, outcomes: list[str]) -> None:
+    """Model 'race' has one production version, one promotion per 'promoted' outcome, and each
+    promotion archived exactly the version that was in production just before it."""
+    race = registry.list_versions("race")
+    assert [v.stage for v in race].count(Stage.PRODUCTION) == 1
+    history = registry.get_history("race")
+    promotions = [c for c in history if c.to_stage is Stage.PRODUCTION]
+    assert len(promotions) == outcomes.count("promoted") >= 1
+    superseded = [c for c in history if c.from_stage is Stage.PRODUCTION]
+    assert len(superseded) == len(promotions) - 1
+    holder = None
+    for change in history:
+        if change.from_stage is Stage.PRODUCTION:
+            assert change.version == holder
+        if change.to_stage is Stage.PRODUCTION:
+            holder = change.version
+    assert race[[v.version for v in race].index(holder)].stage is Stage.PRODUCTION
 
 
 def test_connections_of_finished_threads_are_released(store_kind, tmp_path):

@@ -374,11 +374,7 @@ class SqlRegistryStore(RegistryStore):
             raise InvalidInputError("document", document, "expected a mapping (a JSON object)")
         encoded = to_json(document, "document")
         with self._write() as conn:
-            found = conn.execute(
-                "SELECT revision FROM deployments WHERE model_id = ?" + self.flavour.lock_rows, (model_id,)
-            ).fetchone()
-            current = NO_REVISION if found is None else int(found[0])
-            _check_revision("the deployment", model_id, current, expected_revision)
+            current = self._revision(conn, "deployments", model_id, expected_revision)
             conn.execute(
                 "INSERT INTO deployments (model_id, document, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (model_id) DO UPDATE SET document = excluded.document, revision = excluded.revision, "
@@ -453,11 +449,7 @@ class SqlRegistryStore(RegistryStore):
         model_id = validate_model_id(record.model_id)
         encoded = to_json(record.document, "document")
         with self._write() as conn:
-            found = conn.execute(
-                "SELECT revision FROM canaries WHERE model_id = ?" + self.flavour.lock_rows, (model_id,)
-            ).fetchone()
-            current = NO_REVISION if found is None else int(found[0])
-            _check_revision("the canary", model_id, current, expected_revision)
+            current = self._revision(conn, "canaries", model_id, expected_revision)
             conn.execute(
                 "INSERT INTO canaries (model_id, document, owner, heartbeat_at, revision) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (model_id) DO UPDATE SET document = excluded.document, owner = excluded.owner, "
@@ -478,6 +470,21 @@ class SqlRegistryStore(RegistryStore):
 
     def subscribe(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
         return None
+
+    def _revision(self, conn: SqlConnection, table: str, model_id: str, expected: int | None) -> int:
+        """The stored revision of a model's row in `table` (locked until the transaction ends), after
+        checking it is `expected` (None: any)."""
+        found = conn.execute(f"SELECT revision FROM {table} WHERE model_id = ?" + self.flavour.lock_rows, (model_id,))
+        row = found.fetchone()
+        current = NO_REVISION if row is None else int(row[0])
+        if expected is not None and current != expected:
+            stored = "none is saved" if current == NO_REVISION else f"it is at revision {current}"
+            what = "the deployment" if table == "deployments" else "the canary"
+            raise ConflictError(
+                f"{what} of {model_id} changed meanwhile (expected revision {expected}, {stored}): another replica "
+                "changed it; the change is picked up shortly, try again"
+            )
+        return current
 
     def _changed(self, conn: SqlConnection, what: str) -> None:
         """Tell other processes, when the transaction commits, that control state changed."""
@@ -567,12 +574,3 @@ def _already_registered(ref: VersionRef, stage: str) -> ConflictError:
     return ConflictError(
         f"{ref} is already registered (stage {stage}); versions are never overwritten: register a new version"
     )
-
-
-def _check_revision(what: str, model_id: str, current: int, expected: int | None) -> None:
-    if expected is not None and current != expected:
-        stored = "none is saved" if current == NO_REVISION else f"it is at revision {current}"
-        raise ConflictError(
-            f"{what} of {model_id} changed meanwhile (expected revision {expected}, {stored}): another replica "
-            "changed it; the change is picked up shortly, try again"
-        )
