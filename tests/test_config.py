@@ -82,3 +82,26 @@ def test_access_settings(tmp_path: Path) -> None:
         tmp_path / "secrets/tokens",
         1000,
     )
+
+
+def test_the_replica_settings_come_from_the_environment_and_the_password_is_never_printed(tmp_path, capsys):
+    from nba_mcp_deploy.cli import shown_config
+
+    environ = {
+        "NBA_MCP_REGISTRY_URL": "postgresql+psycopg://nba:s3cret@db:5432/registry",
+        "NBA_MCP_REPLICA_ID": "east-1",
+        "NBA_MCP_CONTROL_POLL_SEC": "0.5",
+        "NBA_MCP_TRAFFIC_FLUSH_SEC": "3",
+    }
+    config = DeploymentConfig.from_env(environ, tmp_path)
+    assert (config.replica_id, config.control_poll_interval_sec, config.traffic_flush_interval_sec) == (
+        "east-1",
+        0.5,
+        3.0,
+    )
+    assert "s3cret" not in repr(config)
+    assert shown_config(config)["registry_url"] == "postgresql+psycopg://nba:***@db:5432/registry"
+    with pytest.raises(ConfigError, match="registry_url"):
+        DeploymentConfig(registry_url="mysql://nba:s3cret@db/registry")
+    with pytest.raises(ConfigError, match="replica_id"):
+        DeploymentConfig(replica_id="has spaces")

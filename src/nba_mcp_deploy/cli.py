@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -127,8 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "mcp-config":
         print(json.dumps(client_config(config), indent=2))
         return 0
-    print(json.dumps(asdict(config), default=str, indent=2))
+    print(json.dumps(shown_config(config), default=str, indent=2))
     return 0
+
+
+def shown_config(config: DeploymentConfig) -> dict[str, object]:
+    """The effective configuration as printed: the registry URL without its password."""
+    values = asdict(config)
+    if config.registry_url is not None:
+        values["registry_url"] = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", config.registry_url)
+    return values
 
 
 def client_config(config: DeploymentConfig) -> dict[str, object]:
