@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from nba_mcp_deploy.monitoring.grid import ks_statistic as grid_ks_statistic
 from nba_mcp_deploy.monitoring.ks_pvalue import ks_p_value
 from nba_mcp_deploy.monitoring.methods import DriftMethod
 from nba_mcp_deploy.monitoring.samples import (
@@ -28,7 +29,6 @@ from nba_mcp_deploy.monitoring.samples import (
     bin_counts,
     category_counts,
 )
-from nba_mcp_deploy.monitoring.grid import ks_statistic as grid_ks_statistic
 
 EMPTY_BIN_FLOOR = 1e-4
 
