@@ -35,35 +35,53 @@ VALUES_PER_BUCKET = 16
 
 @dataclass(frozen=True, eq=False)
 class BucketGrid:
-    """Equal-width buckets over a reference column's range, with reference counts below each."""
+    """Equal-width buckets over a reference column's range, with reference counts below each.
+
+    Bucket 0 holds values below the reference's minimum, buckets 1..`inner` its range, and bucket
+    `inner` + 1 values above its maximum: a current sample that moved out of the reference's range
+    then sits in a bucket with no reference value, which the KS bounds never need to open.
+    """
 
     low: float
-    scale: float  # buckets per unit of value (0 for a constant reference: one bucket)
-    buckets: int
-    ref_below: IntArray  # ref_below[b] = reference values in buckets < b; len buckets + 1
+    high: float
+    scale: float  # inner buckets per unit of value (0 for a constant reference: one inner bucket)
+    inner: int
+    ref_below: IntArray  # ref_below[b] = reference values in buckets < b; len inner + 3
+
+    @property
+    def buckets(self) -> int:
+        return self.inner + 2
 
     def ids(self, values: FloatArray) -> npt.NDArray[np.intp]:
-        """The bucket of each value: monotone in the value; outside the range, the end buckets."""
-        if self.scale == 0.0:
-            return np.zeros(values.shape[0], dtype=np.intp)
-        raw = values - self.low
-        raw *= self.scale
-        np.floor(raw, out=raw)
-        np.clip(raw, 0, self.buckets - 1, out=raw)
-        return raw.astype(np.intp)
+        """The bucket of each value; monotone non-decreasing in the value."""
+        if values.shape[0] == 0:
+            return np.empty(0, dtype=np.intp)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values become +-inf: clipped below
+            raw = values - self.low
+            raw *= self.scale
+            np.floor(raw, out=raw)
+            np.clip(raw, 0, self.inner - 1, out=raw)
+        ids = raw.astype(np.intp)
+        ids += 1
+        if values.min() < self.low:
+            ids[values < self.low] = 0
+        if values.max() > self.high:
+            ids[values > self.high] = self.inner + 1
+        return ids
 
 
 def build_grid(sorted_values: FloatArray) -> BucketGrid:
     """The grid of a sorted, finite, non-empty reference column."""
     size = sorted_values.shape[0]
-    buckets = int(np.clip(size // VALUES_PER_BUCKET, MIN_BUCKETS, MAX_BUCKETS))
+    inner = int(np.clip(size // VALUES_PER_BUCKET, MIN_BUCKETS, MAX_BUCKETS))
     low, high = float(sorted_values[0]), float(sorted_values[-1])
     span = high - low
-    scale = buckets / span if span > 0 and np.isfinite(buckets / span) else 0.0
-    grid = BucketGrid(low=low, scale=scale, buckets=buckets if scale else 1, ref_below=np.empty(0, np.int64))
+    scale = inner / span if span > 0 and np.isfinite(inner / span) else 0.0
+    inner = inner if scale else 1
+    grid = BucketGrid(low=low, high=high, scale=scale, inner=inner, ref_below=np.empty(0, np.int64))
     ref_ids = grid.ids(sorted_values)  # non-decreasing, because the values are sorted
     below = np.searchsorted(ref_ids, np.arange(grid.buckets + 1), side="left").astype(np.int64)
-    return BucketGrid(low=low, scale=scale, buckets=grid.buckets, ref_below=below)
+    return BucketGrid(low=low, high=high, scale=scale, inner=inner, ref_below=below)
 
 
 class BucketedSample:
