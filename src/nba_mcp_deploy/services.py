@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.dashboard.history import HealthSampler, MetricsHistory
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.experiments.service import ExperimentService
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
@@ -35,8 +36,11 @@ class Services:
     manager: ModelServingManager
     registry: ModelRegistry
     experiments: ExperimentService
+    history: MetricsHistory
+    sampler: HealthSampler
 
     def close(self) -> None:
+        self.sampler.close()
         self.experiments.close()
         self.manager.close()
         self.monitoring.close()
@@ -85,6 +89,9 @@ def build_services(
     )
     if restore:
         manager.restore(store.load_deployments())
+    history = MetricsHistory()
+    sampler = HealthSampler(lambda: history.sample(manager.health_check()), config.health_check_interval_sec)
+    sampler.start()
     return Services(
         config=config,
         clock=clock,
@@ -93,4 +100,6 @@ def build_services(
         manager=manager,
         registry=registry,
         experiments=experiments,
+        history=history,
+        sampler=sampler,
     )
