@@ -49,18 +49,18 @@
   const STATE_TEXT = { closed: "closed", open: "open", half_open: "half-open" };
   const STATE_ICON = { closed: "●", open: "✕", half_open: "◐" };
 
-  function breakerText(breaker) {
-    let text = STATE_TEXT[breaker.state] || breaker.state;
+  function breakerCell(breaker) {
+    const cell = [el("span", { "aria-hidden": "true", text: STATE_ICON[breaker.state] + " " }), STATE_TEXT[breaker.state] || breaker.state];
     if (breaker.state === "open" && breaker.retry_at) {
-      text += ", retry at " + clock(breaker.retry_at) + " (in " + Math.ceil(breaker.retry_in_sec || 0) + " s)";
+      cell.push(el("span", { class: "sub", text: ` retry at ${clock(breaker.retry_at)} (in ${Math.ceil(breaker.retry_in_sec || 0)} s)` }));
     }
-    return text;
+    return cell;
   }
 
   // ---- charts ----------------------------------------------------------------------------------
   function sparkline(points, key, cls, label) {
     const values = points.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
-    const width = 120, height = 28;
+    const width = 96, height = 22;
     const last = values.length ? values[values.length - 1] : null;
     const fmt = key === "error_rate" ? pct : ms;
     const description = values.length
@@ -151,22 +151,24 @@
   }
 
   function versions(model) {
-    const rows = model.versions.map((v) => el("tr", { "data-version": v.version },
-      el("th", { scope: "row" }, v.version, v.active ? el("span", { class: "muted", text: " (active)" }) : null),
-      el("td", { text: v.role }),
-      el("td", { text: v.stage || "—" }),
-      el("td", { class: `breaker s-${v.breaker.state}`, "data-state": v.breaker.state },
-        el("span", { "aria-hidden": "true", text: STATE_ICON[v.breaker.state] + " " }), breakerText(v.breaker)),
-      el("td", { class: "num", text: num(v.requests) }),
-      el("td", { class: "num", text: `${num(v.errors)} (${pct(v.error_rate)})` }),
-      el("td", { class: "num", text: ms(v.latency.p50_ms) }),
-      el("td", { class: "num", text: ms(v.latency.p95_ms) }),
-      el("td", {}, sparkline(v.series, "p95_ms", "lat", `p95 latency of ${v.version}`)),
-      el("td", {}, sparkline(v.series, "error_rate", "err", `error rate of ${v.version}`))));
-    const head = ["version", "role", "stage", "breaker", "requests", "errors", "p50", "p95", "p95 trend", "error trend"];
+    const head = ["version", "role", "stage", "breaker", "requests", "errors", "p50 / p95", "trend"];
+    const cell = (i, attrs, ...children) => el("td", { role: "cell", "data-label": head[i], ...attrs }, ...children);
+    const rows = model.versions.map((v) => el("tr", { role: "row", "data-version": v.version },
+      el("th", { scope: "row", role: "rowheader" }, v.version, v.active ? el("span", { class: "muted", text: " (active)" }) : null),
+      cell(1, { text: v.role.replace("_", " ") }),
+      cell(2, { text: v.stage || "—" }),
+      cell(3, { class: `breaker s-${v.breaker.state}`, "data-state": v.breaker.state }, breakerCell(v.breaker)),
+      cell(4, { class: "num", text: num(v.requests) }),
+      cell(5, { class: "num", text: `${num(v.errors)} (${pct(v.error_rate)})` }),
+      cell(6, { class: "num", text: `${ms(v.latency.p50_ms)} / ${ms(v.latency.p95_ms)}` }),
+      cell(7, {}, el("div", { class: "trend" },
+        el("span", { "aria-hidden": "true", text: "p95" }), sparkline(v.series, "p95_ms", "lat", `p95 latency of ${v.version}`),
+        el("span", { "aria-hidden": "true", text: "errors" }), sparkline(v.series, "error_rate", "err", `error rate of ${v.version}`)))));
     return el("section", { "aria-label": `Versions of ${model.model_id}` }, el("h3", { text: "Versions" }),
       el("div", { class: "scroll", tabindex: 0, role: "region", "aria-label": `Versions of ${model.model_id} (scrollable)` },
-        el("table", {}, el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, rows))));
+        el("table", { class: "versions", role: "table" },
+          el("thead", { role: "rowgroup" }, el("tr", { role: "row" }, head.map((h) => el("th", { scope: "col", role: "columnheader", text: h })))),
+          el("tbody", { role: "rowgroup" }, rows))));
   }
 
   function drift(model) {
@@ -216,11 +218,12 @@
     if (!view.available) return el("div", { class: "body" }, el("p", { class: "empty", text: view.note }));
     if (!view.entries.length) return el("div", { class: "body" }, el("p", { class: "empty", text: "No audited calls yet." }));
     return el("div", { class: "body scroll", tabindex: 0, role: "region", "aria-label": "Audit entries (scrollable)" },
-      el("table", {}, el("thead", {}, el("tr", {}, ["time", "caller", "tool", "model", "outcome"].map((h) => el("th", { scope: "col", text: h })))),
+      el("table", {}, el("thead", {}, el("tr", {}, ["time", "caller", "call"].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, view.entries.map((e) => el("tr", {},
-          el("td", { text: clock(e.at) }), el("td", { text: `${e.caller} (${e.role})` }), el("td", { text: e.tool }),
-          el("td", { text: e.model_id || "—" }),
-          el("td", { class: e.outcome === "ok" ? "s-ok" : "s-error", title: e.message || "", text: e.outcome === "ok" ? "ok" : `error: ${e.error_category || ""}` }))))));
+          el("td", { text: clock(e.at) }),
+          el("td", {}, e.caller, el("span", { class: "sub muted", text: ` ${e.role}` })),
+          el("td", { title: e.message || null }, e.tool,
+            el("span", { class: `sub ${e.outcome === "ok" ? "s-ok" : "s-error"}`, text: ` ${e.model_id || "—"} · ${e.outcome === "ok" ? "ok" : "error: " + (e.error_category || "")}` })))))));
   }
 
   // ---- rendering a snapshot, keeping focus and open <details> across refreshes ----------------
@@ -373,11 +376,11 @@
       }
     });
     let lastSize = "";
-    new ResizeObserver(() => {
+    const reportSize = () => {
       const size = { width: Math.ceil(document.documentElement.scrollWidth), height: Math.ceil(document.documentElement.scrollHeight) };
       const key = size.width + "x" + size.height;
       if (key !== lastSize) { lastSize = key; notify("ui/notifications/size-changed", size); }
-    }).observe(document.documentElement);
+    };
     if (window.parent === window) return showProblem("This view is an MCP App: open it from an MCP host (show_dashboard), or use /dashboard in HTTP mode.");
     request("ui/initialize", {
       protocolVersion: "2026-01-26",
@@ -386,6 +389,7 @@
     }).then((result) => {
       applyHostContext(result && result.hostContext);
       notify("ui/notifications/initialized", {});
+      new ResizeObserver(reportSize).observe(document.documentElement);  // sizes only after the handshake
     }).catch((error) => showProblem(`The host did not answer ui/initialize (${error.message}).`));
   }
 
