@@ -52,6 +52,9 @@ try {
       case "goto":
         await page.goto(step.url, { waitUntil: "load" });
         break;
+      case "colorScheme":
+        await page.emulateMedia({ colorScheme: step.value });
+        break;
       case "viewport":
         await page.setViewportSize({ width: step.width, height: step.height });
         break;

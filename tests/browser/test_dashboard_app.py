@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from tests.browser.chromium import HERE, pixel_spread, run_plan
-from tests.browser.conftest import M, Live
+from tests.browser.conftest import Live, M
 from tests.browser.probes import ACCESSIBILITY, DOM_FACTS
 
 pytestmark = pytest.mark.slow
+
+SEGMENT_SHOWS = "(text) => document.querySelector(\".seg[data-version='v1.0']\").textContent.includes(text)"
+FRAME_HEIGHT = "() => document.querySelector('iframe').offsetHeight"
 
 
 def requests_of(result: dict[str, Any], version: str) -> int:
@@ -48,12 +51,12 @@ def test_the_mcp_app_view_through_the_host_bridge(live: Live, tmp_path: Path) ->
             {
                 "action": "waitForFunction",
                 "frame": "view",
-                "expression": "(text) => document.querySelector(\".seg[data-version='v1.0']\").textContent.includes(text)",
+                "expression": SEGMENT_SHOWS,
                 "arg": f"{after:,} req",
             },
             {"action": "eval", "frame": "view", "name": "second", "expression": DOM_FACTS},
             {"action": "eval", "name": "log", "expression": "() => window.hostLog"},
-            {"action": "eval", "name": "frame_height", "expression": "() => document.querySelector('iframe').offsetHeight"},
+            {"action": "eval", "name": "frame_height", "expression": FRAME_HEIGHT},
             {"action": "sleep", "ms": 300},
             {"action": "screenshot", "path": str(shot), "fullPage": False},
         ],

@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from tests.browser.chromium import pixel_spread, run_plan
-from tests.browser.conftest import M, SHIFTED, Live
+from tests.browser.conftest import SHIFTED, Live, M
 from tests.browser.probes import ACCESSIBILITY, DOM_FACTS, LAYOUT
 
 pytestmark = pytest.mark.slow
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.slow
 MODEL_ROW = f"article[data-model='{M}'] tr[data-version='v2.0']"
 UPDATED = "() => document.getElementById('updated').textContent"
 CHANGED = "(before) => document.getElementById('updated').textContent !== before"
+TWO_SPARKLINES = "() => document.querySelectorAll('svg.spark polyline').length >= 2"
+AUTO_CHECKED = "() => document.getElementById('auto').checked"
 FIRST_FOCUSABLE = "() => document.querySelector('a[href], button, input, [tabindex]').textContent"
 FOCUSED = "() => ({ id: document.activeElement.id, text: document.activeElement.textContent.trim() })"
 
@@ -56,7 +58,7 @@ def test_page_is_served_without_data_and_the_data_needs_a_token(live: Live) -> N
 
 
 def test_the_dashboard_in_chromium(live: Live, tmp_path: Path) -> None:
-    wide, narrow = tmp_path / "dashboard-1280x800.png", tmp_path / "dashboard-narrow.png"
+    wide, narrow, dark = (tmp_path / f"dashboard-{name}.png" for name in ("1280x800", "narrow", "dark"))
     run = run_plan(
         [
             {"action": "goto", "url": live.server.base_url + "/dashboard"},
@@ -69,7 +71,7 @@ def test_the_dashboard_in_chromium(live: Live, tmp_path: Path) -> None:
             {"action": "fill", "selector": "#token", "value": live.tokens["viewer"]},
             {"action": "click", "selector": "#login button[type=submit]"},
             {"action": "waitFor", "selector": MODEL_ROW},
-            {"action": "waitForFunction", "expression": "() => document.querySelectorAll('svg.spark polyline').length >= 2"},
+            {"action": "waitForFunction", "expression": TWO_SPARKLINES},
             {"action": "eval", "name": "viewer", "expression": DOM_FACTS},
             {"action": "eval", "name": "a11y", "expression": ACCESSIBILITY},
             {"action": "eval", "name": "wide", "expression": LAYOUT},
@@ -84,12 +86,17 @@ def test_the_dashboard_in_chromium(live: Live, tmp_path: Path) -> None:
             {"action": "eval", "name": "tab2", "expression": FOCUSED},
             {"action": "press", "key": "Tab"},
             {"action": "press", "key": "Space"},
-            {"action": "eval", "name": "auto_after_space", "expression": "() => document.getElementById('auto').checked"},
+            {"action": "eval", "name": "auto_after_space", "expression": AUTO_CHECKED},
             {"action": "eval", "name": "before_enter", "expression": UPDATED},
             {"action": "press", "key": "Shift+Tab"},
             {"action": "sleep", "ms": 1100},
             {"action": "press", "key": "Enter"},
             {"action": "waitForFunction", "expression": CHANGED, "argFrom": "before_enter", "timeout": 10000},
+            # Dark mode keeps the contrast.
+            {"action": "colorScheme", "value": "dark"},
+            {"action": "eval", "name": "a11y_dark", "expression": ACCESSIBILITY},
+            {"action": "screenshot", "path": str(dark), "fullPage": False},
+            {"action": "colorScheme", "value": "light"},
             # A narrow window.
             {"action": "viewport", "width": 390, "height": 844},
             {"action": "sleep", "ms": 300},
@@ -136,6 +143,7 @@ def test_the_dashboard_in_chromium(live: Live, tmp_path: Path) -> None:
     assert "ADMIN" in viewer["audit"] and viewer["auditRows"] == []
 
     assert facts["a11y"]["problems"] == [] and facts["a11y"]["worstContrast"] >= 4.5
+    assert facts["a11y_dark"]["problems"] == [] and facts["a11y_dark"]["worstContrast"] >= 4.5
     assert facts["wide"]["overflow"] <= 0 and facts["wide"]["columns"] == 2
     assert facts["narrow"]["overflow"] <= 0 and facts["narrow"]["columns"] == 1
     assert facts["first"] == "Skip to the dashboard" and facts["tab2"]["id"] == "refresh"
@@ -144,6 +152,6 @@ def test_the_dashboard_in_chromium(live: Live, tmp_path: Path) -> None:
     rows = facts["admin"]["auditRows"]
     assert any(row[1] == "alice admin" and row[2] == f"deploy_model {M} · ok" for row in rows), rows
     assert run.errors == [] and not [line for line in run.console if "Content Security Policy" in line]
-    for shot in (wide, narrow):
+    for shot in (wide, narrow, dark):
         spread, colours = pixel_spread(shot)
         assert spread > 10 and colours > 50, (shot, spread, colours)
