@@ -71,7 +71,7 @@ async def stage(server: HttpServer, token: str, nba: NbaModels) -> tuple[list[st
     return list(drift["drifted_features"]), html, [first, second]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory, nba: NbaModels) -> Iterator[Live]:
     workdir = tmp_path_factory.mktemp("dashboard")
     (workdir / "models").mkdir()
