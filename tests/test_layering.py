@@ -28,6 +28,8 @@ def modules_after(code: str) -> set[str]:
         "nba_mcp_deploy.registry",
         "nba_mcp_deploy.monitoring",
         "nba_mcp_deploy.experiments",
+        "nba_mcp_deploy.dashboard.collect",
+        "nba_mcp_deploy.dashboard.history",
         "nba_mcp_deploy.access",
         "nba_mcp_deploy.access.tokens",
     ],

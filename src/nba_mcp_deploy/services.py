@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.dashboard.history import HealthSampler, MetricsHistory
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.experiments.service import ExperimentService
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
@@ -39,10 +40,13 @@ class Services:
     manager: ModelServingManager
     registry: ModelRegistry
     experiments: ExperimentService
+    history: MetricsHistory
+    sampler: HealthSampler
     # MLflow mirroring, runs and metrics; None when MLflow is disabled (mlflow is never imported).
     mlflow: MlflowSync | None = None
 
     def close(self) -> None:
+        self.sampler.close()
         if self.mlflow is not None:
             self.mlflow.close()
         self.experiments.close()
@@ -93,6 +97,9 @@ def build_services(
     )
     if restore:
         manager.restore(store.load_deployments())
+    history = MetricsHistory()
+    sampler = HealthSampler(lambda: history.sample(manager.health_check()), config.health_check_interval_sec)
+    sampler.start()
     services = Services(
         config=config,
         clock=clock,
@@ -101,6 +108,8 @@ def build_services(
         manager=manager,
         registry=registry,
         experiments=experiments,
+        history=history,
+        sampler=sampler,
     )
     if config.enable_mlflow:
         from nba_mcp_deploy.mlflow_sync.sync import MlflowSync

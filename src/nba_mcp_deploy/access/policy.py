@@ -106,6 +106,8 @@ OPERATIONS: Mapping[str, OperationPolicy] = {
     "abort_canary": _admin(),
     # access
     "get_audit_log": _admin(mutates=False),
+    # dashboard (it shows the audit entries only to callers with ADMIN)
+    "show_dashboard": _read(),
 }
 
 
