@@ -22,7 +22,7 @@ def test_readme_commands_are_what_ci_and_make_run() -> None:
     assert "make demo" in readme and "make test" in readme
     assert "make test" in ci
     assert "demo: $(STAMP)\n\t$(VENV)/bin/nba-mcp-deploy demo" in makefile
-    assert "test: $(STAMP)\n\t$(PY) -m pytest" in makefile
+    assert "test: $(STAMP) $(BROWSER_STAMP)\n\t$(PY) -m pytest" in makefile
 
 
 def test_agent_session_transcript_regenerates(tmp_path) -> None:
