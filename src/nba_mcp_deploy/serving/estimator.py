@@ -9,7 +9,7 @@ DataFrame instead.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ class EstimatorModel:
         source: str,
         feature_names: Sequence[str] | None = None,
         warmup: npt.NDArray[np.float64] | None = None,
+        input_dtypes: Mapping[str, str] | None = None,
     ) -> None:
         if not callable(getattr(estimator, "predict", None)):
             raise ModelLoadError(f"{source}: the object has no predict method ({type(estimator).__name__})")
@@ -75,6 +76,7 @@ class EstimatorModel:
         self._proba = callable(getattr(estimator, "predict_proba", None)) and self._classes is not None
         self._allow_nan = _allows_nan(estimator)
         self._warmup = warmup
+        self._input_dtypes = dict(input_dtypes or {})
         self._frame_columns: list[str] | None = None
 
     @property
@@ -92,6 +94,11 @@ class EstimatorModel:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def input_dtypes(self) -> Mapping[str, str]:
+        """NumPy dtype names of the inputs as a signature declares them (empty: float64 for all)."""
+        return self._input_dtypes
 
     @property
     def estimator(self) -> Any:
