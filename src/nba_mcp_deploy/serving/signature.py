@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
+if TYPE_CHECKING:  # numpy stays out of the protocol codecs' imports
+    from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
 
 PREDICT = "predict"
 PREDICT_PROBA = "predict_proba"
