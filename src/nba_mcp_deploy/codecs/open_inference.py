@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from nba_mcp_deploy.serving.results import PredictionResult
 
 OUTPUT_NAMES = (PREDICT, PREDICT_PROBA)
+_NUMERIC = frozenset(NUMERIC_DATATYPES)
 MAX_TENSORS = 1_000
 
 Records = list[dict[str, Any]]
@@ -68,7 +69,7 @@ def decode_infer_request(body: Any, feature_order: Callable[[], Sequence[str]]) 
             f'expected a list of 1 to {MAX_TENSORS} tensors {{"name", "shape", "datatype", "data"}}: one per '
             "feature, or one 2-D tensor [rows, features]",
         )
-    tensors = [_tensor(tensor, f"inputs[{i}]") for i, tensor in enumerate(inputs)]
+    tensors = [_tensor(tensor, i) for i, tensor in enumerate(inputs)]
     outputs = _requested_outputs(body.get("outputs"))
     if len(tensors) == 1 and ((len(tensors[0].shape) == 2 and tensors[0].shape[1] != 1) or tensors[0].columns):
         records = _matrix_records(tensors[0], parameters, feature_order)
@@ -77,38 +78,51 @@ def decode_infer_request(body: Any, feature_order: Callable[[], Sequence[str]]) 
     return InferRequest(records, request_id, outputs)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Tensor:
-    field: str
+    index: int
     name: str
     shape: list[int]
     values: list[Any]
     columns: list[str] | None
 
+    @property
+    def field(self) -> str:
+        return f"inputs[{self.index}]"
 
-def _tensor(tensor: Any, field: str) -> _Tensor:
+
+def _tensor(tensor: Any, index: int) -> _Tensor:
+    """One request tensor, checked; an error names its field below `inputs[index]`."""
+    try:
+        return _checked_tensor(tensor, index)
+    except InvalidInputError as exc:  # field names are built only when something is wrong
+        field = f"inputs[{index}]" + (f".{exc.field}" if exc.field else "")
+        raise InvalidInputError(field, exc.value, exc.allowed) from None
+
+
+def _checked_tensor(tensor: Any, index: int) -> _Tensor:
     if type(tensor) is not dict:
-        raise InvalidInputError(field, tensor, 'expected a tensor object {"name", "shape", "datatype", "data"}')
+        raise InvalidInputError("", tensor, 'expected a tensor object {"name", "shape", "datatype", "data"}')
     name = tensor.get("name")
     if type(name) is not str or not name:
-        raise InvalidInputError(f"{field}.name", name, "expected a non-empty string (the feature it carries)")
+        raise InvalidInputError("name", name, "expected a non-empty string (the feature it carries)")
     datatype = tensor.get("datatype")
-    if datatype not in NUMERIC_DATATYPES:
+    if datatype not in _NUMERIC:
         allowed = ", ".join(NUMERIC_DATATYPES)
         why = "these models take numbers" if datatype in DATATYPES else "not an Open Inference Protocol datatype"
-        raise InvalidInputError(f"{field}.datatype", datatype, f"{why}; allowed: {allowed}")
-    shape = check_shape(tensor.get("shape"), f"{field}.shape")
-    values = flatten(tensor.get("data"), f"{field}.data")
+        raise InvalidInputError("datatype", datatype, f"{why}; allowed: {allowed}")
+    shape = check_shape(tensor.get("shape"), "shape")
+    values = flatten(tensor.get("data"), "data")
     if len(values) != element_count(shape):
         raise InvalidInputError(
-            f"{field}.data",
+            "data",
             f"{len(values)} values",
             f"shape {shape} needs exactly {element_count(shape)} values (row-major, flat or nested)",
         )
-    check_values(values, datatype, f"{field}.data")
-    parameters = _parameters(tensor.get("parameters"), f"{field}.parameters")
-    columns = _columns(parameters.get("columns"), f"{field}.parameters.columns")
-    return _Tensor(field, name, shape, values, columns)
+    check_values(values, datatype, "data")
+    parameters = tensor.get("parameters")
+    columns = None if parameters is None else _columns(_parameters(parameters, "parameters").get("columns"))
+    return _Tensor(index, name, shape, values, columns)
 
 
 def _parameters(value: Any, field: str) -> dict[str, Any]:
@@ -119,7 +133,7 @@ def _parameters(value: Any, field: str) -> dict[str, Any]:
     return value
 
 
-def _columns(value: Any, field: str) -> list[str] | None:
+def _columns(value: Any, field: str = "parameters.columns") -> list[str] | None:
     if value is None:
         return None
     if type(value) is not list or not value or any(type(c) is not str for c in value) or len(set(value)) != len(value):
