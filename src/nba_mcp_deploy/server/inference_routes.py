@@ -105,6 +105,9 @@ class InferenceApi:
     def __init__(self, host: ServiceHost) -> None:
         self._host = host
         self._max_bytes = host.config.max_payload_bytes
+        # model -> (the routing snapshot, the columns any of its versions uses); snapshots are
+        # replaced, never changed, so a cached entry is valid while it is the same object.
+        self._columns: dict[str, tuple[ModelRouting, frozenset[str]]] = {}
 
     # -- probes and metadata ---------------------------------------------------------------
 
@@ -189,8 +192,7 @@ class InferenceApi:
                 f"content type {media!r} is not read here; send application/json ({', '.join(mlflow_scoring.FORMATS)}) "
                 "or text/csv"
             )
-        used = {name for served in routing.versions.values() for name in served.model.feature_names}
-        records = mlflow_scoring.drop_unused_columns(records, used)
+        records = mlflow_scoring.drop_unused_columns(records, self._used_columns(routing))
         result = await predict_without_blocking(manager, model, records, version, _request_key(request))
         return json_response(mlflow_scoring.encode_predictions(result), headers=_served_headers(result))
 
@@ -203,6 +205,14 @@ class InferenceApi:
             return self._host.services(timeout=0).manager
         except DeployError as exc:
             raise ServiceUnavailableError(str(exc)) from exc
+
+    def _used_columns(self, routing: "ModelRouting") -> frozenset[str]:
+        cached = self._columns.get(routing.model_id)
+        if cached is not None and cached[0] is routing:
+            return cached[1]
+        used = frozenset(name for served in routing.versions.values() for name in served.model.feature_names)
+        self._columns[routing.model_id] = (routing, used)
+        return used
 
     async def _body(self, request: Request) -> bytes:
         """The body, at most `max_payload_bytes` (a declared larger one was refused before this)."""
