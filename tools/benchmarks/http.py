@@ -154,10 +154,25 @@ def _median(results: list[LoadResult]) -> tuple[float, float]:
     return statistics.median(r.requests_per_sec for r in results), statistics.median(r.p99_ms for r in results)
 
 
-def _measure(url: str, body: bytes, connections: int, seconds: float) -> LoadResult:
+def served_requests(ours: str) -> float:
+    """Requests our server's predict path has served (its Prometheus counter), all models."""
+    text = httpx2.get(ours + "/metrics", timeout=30).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("nba_mcp_predict_requests_total{")
+    )
+
+
+def _measure(url: str, body: bytes, connections: int, seconds: float, *, ours: str | None = None) -> LoadResult:
+    """One load run; every answer must be a 2xx, and on our server every request must have been
+    served by predict (a load generator silently sending the wrong request would measure nothing)."""
+    before = served_requests(ours) if ours is not None else 0.0
     result = run_load(url, body, connections=connections, seconds=seconds, headers=JSON)
     if result.errors:
-        raise RuntimeError(f"{result.errors} failed requests against {url}")
+        raise RuntimeError(f"{result.errors} of {result.requests} requests against {url} failed")
+    if ours is not None and served_requests(ours) - before < result.requests:
+        raise RuntimeError(f"{url}: the server counted fewer predictions than the {result.requests} requests sent")
     return result
 
 
@@ -180,19 +195,20 @@ def run(quick: bool) -> list[BenchRow]:
                 "invocations": (ours + "/invocations", one_row),
                 "oip": (f"{ours}/v2/models/{MODEL}/infer", oip_row),
             }
-            for url, body in targets.values():  # warm up both servers and the connection pools
-                _measure(url, body, 16, 1.0)
+            mine = {"mlflow": None, "invocations": ours, "oip": ours}
+            for name, (url, body) in targets.items():  # warm up both servers and the connection pools
+                _measure(url, body, 16, 1.0, ours=mine[name])
             at16: dict[str, list[LoadResult]] = {name: [] for name in targets}
             for _ in range(rounds):
                 for name, (url, body) in targets.items():
-                    at16[name].append(_measure(url, body, 16, seconds))
+                    at16[name].append(_measure(url, body, 16, seconds, ours=mine[name]))
             batching: dict[str, list[LoadResult]] = {"off": [], "on": []}
             url = ours + "/invocations"
             for _ in range(rounds):
                 tool(ours, "clear_batching", model_id=MODEL)
-                batching["off"].append(_measure(url, one_row, 64, seconds))
+                batching["off"].append(_measure(url, one_row, 64, seconds, ours=ours))
                 tool(ours, "set_batching", model_id=MODEL, max_batch_size=BATCH_SIZE, max_wait_ms=BATCH_WAIT_MS)
-                batching["on"].append(_measure(url, one_row, 64, seconds))
+                batching["on"].append(_measure(url, one_row, 64, seconds, ours=ours))
     return _rows(at16, batching, quick)
 
 

@@ -129,11 +129,6 @@ class ResponseCounter:
         self.routes = routes
 
     def label(self, scope: Scope) -> str:
-        # The router records the route it matched in the scope (a dict shared down the stack), so
-        # the common case costs one lookup instead of matching every route a second time.
-        route = scope.get("route")
-        if route is not None:
-            return str(getattr(route, "path", "other")) if route.matches(scope)[0] is Match.FULL else "other"
         for route in self.routes():
             if route.matches(scope)[0] is Match.FULL:
                 return str(getattr(route, "path", "other"))
@@ -143,10 +138,11 @@ class ResponseCounter:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        route = self.label(scope)
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self.counts.add(self.label(scope), message["status"])
+                self.counts.add(route, message["status"])
             await send(message)
 
         await self.app(scope, receive, counting_send)
