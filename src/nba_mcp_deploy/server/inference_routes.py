@@ -21,7 +21,7 @@ Small requests run on the event loop, larger ones on a worker thread; when the m
 
 import functools
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from nba_mcp_deploy import __version__
 from nba_mcp_deploy.codecs import mlflow_scoring, open_inference
-from nba_mcp_deploy.errors import DeployError, InvalidInputError, NotFoundError
+from nba_mcp_deploy.errors import DeployError, InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.app import GatedServer
 from nba_mcp_deploy.server.http_app import HttpAccess
@@ -42,18 +42,23 @@ from nba_mcp_deploy.server.http_errors import (
     error_response,
     json_response,
 )
+from nba_mcp_deploy.server.inference_targets import (
+    check_outputs,
+    described_version,
+    feature_order,
+    only_model,
+    pinned_version,
+)
 from nba_mcp_deploy.server.predict_call import predict_without_blocking
 
 if TYPE_CHECKING:
-    from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion
+    from nba_mcp_deploy.serving.deployment import ModelRouting
     from nba_mcp_deploy.serving.manager import ModelServingManager
     from nba_mcp_deploy.serving.results import PredictionResult
 
 SERVER_NAME = "nba-mcp-deploy"
 REQUEST_KEY_HEADER = "x-request-key"
 MAX_REQUEST_KEY = 256
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def inference_routes(server: GatedServer, host: ServiceHost) -> list[BaseRoute]:
@@ -128,7 +133,7 @@ class InferenceApi:
     async def model_metadata(self, request: Request) -> Response:
         model, version = _path(request)
         routing = self._manager().routing(model)
-        served = _described(routing, version)
+        served = described_version(routing, version)
         assert served.signature is not None  # set by deploy_model
         versions = [served.version] if version is not None else routing.sorted_versions()
         body = open_inference.model_metadata(model, versions, served.signature, platform=SERVER_NAME)
@@ -137,6 +142,7 @@ class InferenceApi:
 
     @answering(ErrorStyle.OPEN_INFERENCE)
     async def model_ready(self, request: Request) -> Response:
+        # Imported here: they bring NumPy, which the server does not need until it serves.
         from nba_mcp_deploy.serving.breaker import BreakerState
         from nba_mcp_deploy.serving.results import HealthStatus
 
@@ -144,8 +150,7 @@ class InferenceApi:
         manager = self._manager()
         routing = manager.routing(model)
         if version is not None:
-            _pinned(routing, version)
-            state = routing.versions[version].breaker.state
+            state = pinned_version(routing, version).breaker.state
             ready, reason = state is not BreakerState.OPEN, f"breaker {state.value}"
         else:
             health = manager.health_check(model).models[0]
@@ -161,11 +166,12 @@ class InferenceApi:
     async def infer(self, request: Request) -> Response:
         model, version = _path(request)
         manager = self._manager()
+        routing = manager.routing(model)  # an unknown model is a 404 before the body is read
         decoded = open_inference.decode_infer_request(
-            _json(await self._body(request)), lambda: _feature_order(manager.routing(model), version)
+            _json(await self._body(request)), lambda: feature_order(routing, version)
         )
         if decoded.outputs is not None:
-            _check_outputs(manager.routing(model), version, decoded.outputs)
+            check_outputs(routing, version, decoded.outputs)
         result = await predict_without_blocking(manager, model, decoded.records, version, _request_key(request))
         body = open_inference.encode_infer_response(
             result, model_name=model, request_id=decoded.request_id, outputs=decoded.outputs
@@ -177,10 +183,10 @@ class InferenceApi:
         model, version = _path(request)
         manager = self._manager()
         if model is None:
-            model = _only_model(manager)
+            model = only_model(manager)
         routing = manager.routing(model)
         if version is not None:
-            _pinned(routing, version)
+            pinned_version(routing, version)
         raw = await self._body(request)
         media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if media == "text/csv":
@@ -259,70 +265,3 @@ def _request_key(request: Request) -> str | None:
 
 def _served_headers(result: "PredictionResult") -> dict[str, str]:
     return {"x-model-version": result.version, "x-request-id": result.request_id}
-
-
-def _only_model(manager: "ModelServingManager") -> str:
-    """`/invocations` names no model: the one deployed, or an error saying how to pick."""
-    deployed = manager.model_ids()
-    if len(deployed) == 1:
-        return deployed[0]
-    if not deployed:
-        raise NotFoundError("no model is deployed; deploy one with the deploy_model tool")
-    raise InvalidInputError(
-        "path",
-        "/invocations",
-        f"{len(deployed)} models are deployed ({', '.join(deployed[:20])}); pick one with "
-        "POST /v1/models/<model>/invocations (or /v2/models/<model>/infer)",
-    )
-
-
-def _pinned(routing: "ModelRouting", version: str) -> "ServedVersion":
-    served = routing.versions.get(version)
-    if served is None:
-        raise NotFoundError(
-            f"{routing.model_id} has no deployed version {version!r}; deployed: {routing.sorted_versions()}"
-        )
-    return served
-
-
-def _reachable(routing: "ModelRouting", version: str | None) -> list["ServedVersion"]:
-    """The versions a request may be served by: the pinned one, else the live ones."""
-    if version is not None:
-        return [_pinned(routing, version)]
-    names = routing.live_versions() or routing.sorted_versions()
-    return [routing.versions[name] for name in names]
-
-
-def _described(routing: "ModelRouting", version: str | None) -> "ServedVersion":
-    """The version metadata describes: the pinned one, else the one most default traffic reaches."""
-    if version is not None:
-        return _pinned(routing, version)
-    split = routing.split
-    if split is not None:
-        weights = dict(zip(split.versions, split.weights, strict=True))
-        return routing.versions[max(weights, key=weights.__getitem__)]
-    return routing.versions[routing.active or routing.sorted_versions()[-1]]
-
-
-def _feature_order(routing: "ModelRouting", version: str | None) -> Sequence[str]:
-    """The column order of an unnamed 2-D tensor: shared by every version the request may reach."""
-    orders = {tuple(served.model.feature_names) for served in _reachable(routing, version)}
-    if len(orders) != 1:
-        raise InvalidInputError(
-            "inputs[0].parameters.columns",
-            None,
-            f"the versions this request may reach take different features ({sorted(orders)}); name the columns "
-            "in parameters.columns, send one tensor per feature, or pin a version",
-        )
-    return list(orders.pop())
-
-
-def _check_outputs(routing: "ModelRouting", version: str | None, wanted: Sequence[str]) -> None:
-    """Refuse outputs a reachable version lacks before it runs (e.g. predict_proba of a regressor)."""
-    for served in _reachable(routing, version):
-        names = [] if served.signature is None else served.signature.output_names()
-        missing = [name for name in wanted if name not in names]
-        if missing:
-            raise InvalidInputError(
-                "outputs", list(wanted), f"{routing.model_id} {served.version} has only the outputs {names}"
-            )
