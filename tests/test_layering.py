@@ -32,6 +32,8 @@ def modules_after(code: str) -> set[str]:
         "nba_mcp_deploy.dashboard.history",
         "nba_mcp_deploy.access",
         "nba_mcp_deploy.access.tokens",
+        "nba_mcp_deploy.codecs.open_inference",
+        "nba_mcp_deploy.codecs.mlflow_scoring",
     ],
 )
 def test_core_packages_import_neither_mcp_nor_mlflow(package: str) -> None:

@@ -79,6 +79,8 @@ OPERATIONS: Mapping[str, OperationPolicy] = {
     "setup_shadow": _write(),
     "clear_shadow": _write(),
     "set_active_version": _write(),
+    "set_batching": _write(),
+    "clear_batching": _write(),
     "retire_model": _admin(),
     "reset_circuit_breaker": _admin(),
     # registry
