@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The dashboard's browser tests drive the system's Chromium through playwright-core from npm.
+BROWSER_STAMP := tests/browser/node_modules/.installed-stamp
 
 .PHONY: install demo test check bench serve clean
 
@@ -12,12 +14,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+$(BROWSER_STAMP): tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $(BROWSER_STAMP); \
+	else echo "npm not found: the browser tests will be skipped (CI fails instead)"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/nba-mcp-deploy demo
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(PY) -m pytest
 
 check: $(STAMP)

@@ -22,7 +22,7 @@ def test_readme_commands_are_what_ci_and_make_run() -> None:
     assert "make demo" in readme and "make test" in readme
     assert "make test" in ci
     assert "demo: $(STAMP)\n\t$(VENV)/bin/nba-mcp-deploy demo" in makefile
-    assert "test: $(STAMP)\n\t$(PY) -m pytest" in makefile
+    assert "test: $(STAMP) $(BROWSER_STAMP)\n\t$(PY) -m pytest" in makefile
 
 
 def test_agent_session_transcript_regenerates(tmp_path) -> None:
@@ -43,3 +43,18 @@ def test_agent_session_transcript_regenerates(tmp_path) -> None:
     assert '"verdict": "' in text
     committed = (REPO / "examples" / "agent_session.md").read_text()
     assert committed.startswith("# An agent session, as it happened")
+
+
+def test_readme_configuration_table_names_every_variable_and_field() -> None:
+    import dataclasses
+
+    from nba_mcp_deploy.config import ENVIRONMENT, DeploymentConfig
+
+    rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
+    for variable, (field_name, _) in ENVIRONMENT.items():
+        row = next((line for line in rows if line.startswith(f"| `{variable}` |")), None)
+        assert row is not None, f"README's configuration table has no row for {variable}"
+        assert f"`{field_name}`" in row, f"README's row for {variable} does not name the field {field_name}"
+    settable = {field_name for field_name, _ in ENVIRONMENT.values()}
+    unsettable = {f.name for f in dataclasses.fields(DeploymentConfig)} - settable
+    assert unsettable == {"extra"}, f"fields no environment variable sets: {sorted(unsettable)}"

@@ -28,8 +28,12 @@ def modules_after(code: str) -> set[str]:
         "nba_mcp_deploy.registry",
         "nba_mcp_deploy.monitoring",
         "nba_mcp_deploy.experiments",
+        "nba_mcp_deploy.dashboard.collect",
+        "nba_mcp_deploy.dashboard.history",
         "nba_mcp_deploy.access",
         "nba_mcp_deploy.access.tokens",
+        "nba_mcp_deploy.codecs.open_inference",
+        "nba_mcp_deploy.codecs.mlflow_scoring",
     ],
 )
 def test_core_packages_import_neither_mcp_nor_mlflow(package: str) -> None:

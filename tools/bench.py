@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from benchmarks.common import BenchRow
 
-SUITES = ("serving", "registry", "drift", "mlflow", "replicas")
+SUITES = ("serving", "registry", "drift", "mlflow", "http", "replicas")
 
 
 def machine_line() -> str:

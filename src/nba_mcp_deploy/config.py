@@ -44,6 +44,7 @@ class DeploymentConfig:
     breaker_minimum_calls: int = 20
     breaker_open_wait_sec: float = 30.0
     breaker_half_open_calls: int = 5
+    # How often a health sample feeds the dashboard's latency / error-rate sparklines.
     health_check_interval_sec: float = 30.0
     # Monitoring thresholds (the seed's fields).
     drift_threshold: float = 0.1

@@ -296,6 +296,8 @@ async def run(workdir: Path, base_env: dict[str, str]) -> None:
         "NBA_MCP_MODEL_ROOTS": str(models_dir),
         "NBA_MCP_DATA_ROOTS": os.pathsep.join(str(r) for r in data_roots),
         **BREAKER_ENV,
+        # A fixed seed makes the A/B split and the shadow sample the same on every run.
+        "NBA_MCP_ROUTING_SEED": "2026",
     }
     params = StdioServerParameters(command=command, args=args, env=env, cwd=str(workdir))
     log_path = workdir / "server.log"

@@ -36,6 +36,7 @@ class ServiceHost:
         self._services: Services | None = None
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
     @classmethod
     def ready_made(cls, services: Services) -> ServiceHost:
@@ -48,10 +49,21 @@ class ServiceHost:
 
     def start(self) -> None:
         """Build the services on a background thread (idempotent)."""
-        if self._ready.is_set() or self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._build, name="services-start", daemon=True)
-        self._thread.start()
+        with self._start_lock:
+            if self._ready.is_set() or self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._build, name="services-start", daemon=True)
+            self._thread.start()
+
+    def start_within(self, seconds: float) -> None:
+        """Start at the latest after `seconds` (sooner if a tool call or `start()` asks).
+
+        On stdio the server answers the client's `initialize` and `tools/list` first: building
+        the services imports NumPy and the core, and under the GIL that would slow those answers.
+        """
+        timer = threading.Timer(seconds, self.start)
+        timer.daemon = True
+        timer.start()
 
     def is_ready(self) -> bool:
         """Whether start-up has finished (successfully or not): `services()` will not wait."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
+from nba_mcp_deploy.dashboard.history import HealthSampler, MetricsHistory
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.experiments.service import ExperimentService
 from nba_mcp_deploy.loading.router import ModelLoaderRouter
@@ -46,6 +47,8 @@ class Services:
     manager: ModelServingManager
     registry: ModelRegistry
     experiments: ExperimentService
+    history: MetricsHistory
+    sampler: HealthSampler
     # MLflow mirroring, runs and metrics; None when MLflow is disabled (mlflow is never imported).
     mlflow: MlflowSync | None = None
     # Following the routing other replicas save, and this replica's traffic counters in the store
@@ -58,6 +61,7 @@ class Services:
             self.sync.close()
         if self.traffic is not None:
             self.traffic.close()
+        self.sampler.close()
         if self.mlflow is not None:
             self.mlflow.close()
         self.experiments.close()
@@ -143,6 +147,9 @@ def build_services(
         sync.start()
     flusher = TrafficFlusher(counters, store, config.traffic_flush_interval_sec, clock=clock)
     flusher.start()
+    history = MetricsHistory()
+    sampler = HealthSampler(lambda: history.sample(manager.health_check()), config.health_check_interval_sec)
+    sampler.start()
     services = Services(
         config=config,
         clock=clock,
@@ -153,6 +160,8 @@ def build_services(
         experiments=experiments,
         sync=sync,
         traffic=flusher,
+        history=history,
+        sampler=sampler,
     )
     if config.enable_mlflow:
         from nba_mcp_deploy.mlflow_sync.sync import MlflowSync

@@ -120,3 +120,27 @@ def test_a_failing_notifier_does_not_break_alerting(tmp_path: Path) -> None:
     )
     assert alert is not None
     assert alert.text().startswith("[CRITICAL] m v1:")
+
+
+def test_open_alerts_are_the_conditions_still_alerting_most_severe_first() -> None:
+    clock = ManualClock()
+    book = AlertBook(cooldown_sec=60.0, clock=clock)
+
+    def raise_(model: str, kind: AlertKind, severity: AlertSeverity, subject: str = "s") -> None:
+        book.raise_alert(
+            model_id=model, version=None, kind=kind, severity=severity, subject=subject, message=f"{kind} {severity}"
+        )
+        clock.advance(1)
+
+    raise_("a", AlertKind.LATENCY, AlertSeverity.WARNING)
+    raise_("a", AlertKind.ERROR_RATE, AlertSeverity.WARNING)
+    raise_("a", AlertKind.ERROR_RATE, AlertSeverity.CRITICAL)  # the same condition, worse: its newest alert
+    raise_("b", AlertKind.FEATURE_DRIFT, AlertSeverity.WARNING, "ks")
+    book.resolve(model_id="a", version=None, kind=AlertKind.LATENCY, subject="s", message="back to normal")
+    shown = [(a.model_id, a.kind, a.severity) for a in book.open_alerts()]
+    assert shown == [
+        ("a", AlertKind.ERROR_RATE, AlertSeverity.CRITICAL),
+        ("b", AlertKind.FEATURE_DRIFT, AlertSeverity.WARNING),
+    ]
+    assert [a.model_id for a in book.open_alerts("b")] == ["b"]
+    assert any(a.severity is AlertSeverity.INFO for a in book.list())  # the resolution is history, not open

@@ -15,6 +15,7 @@ from tests.serving.doubles import SumModel, rec
 
 THREADS = 8
 CALLS_PER_THREAD = 1500
+MIN_CYCLES = 3
 
 
 def test_counts_add_up_exactly_under_concurrent_control_changes(config: DeploymentConfig) -> None:
@@ -35,12 +36,17 @@ def test_counts_add_up_exactly_under_concurrent_control_changes(config: Deployme
     failures: list[BaseException] = []
     start = threading.Barrier(THREADS + 1)
     done = threading.Event()
+    cycles = [0]
 
     def client(index: int) -> None:
         rng = random.Random(index)
         start.wait()
         try:
-            for call in range(CALLS_PER_THREAD):
+            call = 0
+            # Keep predicting until the operator has cycled versions a few times (a slow machine
+            # must not end the traffic before the control changes it is meant to overlap).
+            while call < CALLS_PER_THREAD or (cycles[0] < MIN_CYCLES and call < 50 * CALLS_PER_THREAD):
+                call += 1
                 key = f"user-{rng.randrange(50)}" if call % 3 == 0 else None
                 result = manager.predict("m", [rec(call, index)], request_key=key)
                 assert result.predictions == [call + index]
@@ -62,6 +68,7 @@ def test_counts_add_up_exactly_under_concurrent_control_changes(config: Deployme
                 manager.clear_ab_test("m")
                 manager.retire_model("m", version)
                 step += 1
+                cycles[0] = step
         except BaseException as exc:
             failures.append(exc)
 
@@ -76,14 +83,15 @@ def test_counts_add_up_exactly_under_concurrent_control_changes(config: Deployme
     services.close()
     assert not failures, failures[:3]
     served = sum(tallies, Counter())
-    assert sum(served.values()) == THREADS * CALLS_PER_THREAD
+    total = sum(served.values())
+    assert total >= THREADS * CALLS_PER_THREAD
     retired_versions = [v for v in metrics if v.startswith("v3.")]
-    assert len(retired_versions) >= 3, "the operator should have cycled several versions during the run"
+    assert len(retired_versions) >= MIN_CYCLES, "the operator should have cycled several versions during the run"
     for version, version_metrics in metrics.items():
         snapshot = version_metrics.snapshot()
         assert snapshot.requests == served[version], version
         assert snapshot.errors == 0
-    assert sum(m.snapshot().requests for m in metrics.values()) == THREADS * CALLS_PER_THREAD
+    assert sum(m.snapshot().requests for m in metrics.values()) == total
 
 
 @pytest.mark.parametrize("threads", [16])

@@ -100,7 +100,11 @@ def in_process_rows(trained: nba_models.TrainedModels, mlflow_dir: Path, workdir
 
 
 def _server(command: str, args: list[str], workdir: Path) -> StdioServerParameters:
-    env = {"MODEL_REGISTRY_DIR": str(workdir / "registry"), "NBA_MCP_MODEL_ROOTS": str(workdir / "models")}
+    env = {
+        "MODEL_REGISTRY_DIR": str(workdir / "registry"),
+        "NBA_MCP_MODEL_ROOTS": str(workdir / "models"),
+        "PYTHONPATH": str(REPO / "src"),  # this checkout, not whatever the environment has installed
+    }
     return StdioServerParameters(command=command, args=args, env=env, cwd=str(workdir))
 
 

@@ -79,6 +79,8 @@ OPERATIONS: Mapping[str, OperationPolicy] = {
     "setup_shadow": _write(),
     "clear_shadow": _write(),
     "set_active_version": _write(),
+    "set_batching": _write(),
+    "clear_batching": _write(),
     "retire_model": _admin(),
     "reset_circuit_breaker": _admin(),
     # registry
@@ -106,6 +108,8 @@ OPERATIONS: Mapping[str, OperationPolicy] = {
     "abort_canary": _admin(),
     # access
     "get_audit_log": _admin(mutates=False),
+    # dashboard (it shows the audit entries only to callers with ADMIN)
+    "show_dashboard": _read(),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,18 +37,27 @@ DOWNLOADED_FILE_LOADERS: dict[str, Callable[..., EstimatorModel]] = {
     ".pkl": load_pickle_file,
     ".pickle": load_pickle_file,
 }
+# MLflow column types as NumPy dtype names (for protocol metadata; values are fed as float64).
+SIGNATURE_DTYPES = {"double": "float64", "float": "float32", "long": "int64", "integer": "int32", "boolean": "bool"}
 
 
 class PyfuncModel:
     """An MLflow pyfunc model, called with a DataFrame whose columns follow the signature."""
 
     def __init__(
-        self, model: Any, *, feature_names: Sequence[str], warmup: npt.NDArray[np.float64] | None, source: str
+        self,
+        model: Any,
+        *,
+        feature_names: Sequence[str],
+        warmup: npt.NDArray[np.float64] | None,
+        source: str,
+        input_dtypes: Mapping[str, str] | None = None,
     ) -> None:
         self._model = model
         self._names = list(feature_names)
         self._warmup = warmup
         self._source = source
+        self._input_dtypes = dict(input_dtypes or {})
 
     @property
     def feature_names(self) -> Sequence[str]:
@@ -65,6 +74,11 @@ class PyfuncModel:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def input_dtypes(self) -> Mapping[str, str]:
+        """NumPy dtype names of the signature's columns."""
+        return self._input_dtypes
 
     def warmup_input(self) -> npt.NDArray[np.float64]:
         if self._warmup is not None:
@@ -93,13 +107,14 @@ def load_local_mlflow_model(path: Path, *, source: str) -> EstimatorModel | Pyfu
     except Exception as exc:
         raise ModelLoadError(f"{source}: unreadable MLmodel ({type(exc).__name__}: {exc})") from exc
     names, all_numeric = _signature_columns(meta.signature)
+    dtypes = _signature_dtypes(meta.signature) if names else {}
     warmup = _input_example(meta, path, names)
     try:
         if "sklearn" in meta.flavors and all_numeric:
             import mlflow.sklearn
 
             estimator = mlflow.sklearn.load_model(str(path))
-            return EstimatorModel(estimator, source=source, feature_names=names, warmup=warmup)
+            return EstimatorModel(estimator, source=source, feature_names=names, warmup=warmup, input_dtypes=dtypes)
         if not names:
             raise ModelLoadError(
                 f"{source}: the MLflow model has no column-based signature; log it with a signature "
@@ -107,7 +122,9 @@ def load_local_mlflow_model(path: Path, *, source: str) -> EstimatorModel | Pyfu
             )
         import mlflow.pyfunc
 
-        return PyfuncModel(mlflow.pyfunc.load_model(str(path)), feature_names=names, warmup=warmup, source=source)
+        return PyfuncModel(
+            mlflow.pyfunc.load_model(str(path)), feature_names=names, warmup=warmup, source=source, input_dtypes=dtypes
+        )
     except ModelLoadError:
         raise
     except Exception as exc:
@@ -218,6 +235,13 @@ def _signature_columns(signature: Any) -> tuple[list[str] | None, bool]:
         return None, True
     types = [getattr(t, "name", str(t)) for t in signature.inputs.input_types()]
     return [str(n) for n in names], all(t in NUMERIC_SIGNATURE_TYPES for t in types)
+
+
+def _signature_dtypes(signature: Any) -> dict[str, str]:
+    """Column name -> NumPy dtype name for the numeric columns of a column-based signature."""
+    names = signature.inputs.input_names()
+    types = [getattr(t, "name", str(t)) for t in signature.inputs.input_types()]
+    return {str(n): SIGNATURE_DTYPES[t] for n, t in zip(names, types, strict=True) if t in SIGNATURE_DTYPES}
 
 
 def _input_example(meta: Any, path: Path, names: list[str] | None) -> npt.NDArray[np.float64] | None:

@@ -7,6 +7,7 @@ the functions that need them), and never `mcp` or `mlflow`.
 from nba_mcp_deploy.monitoring.alerts import Alert, AlertBook, AlertKind, AlertNotifier, AlertSeverity
 from nba_mcp_deploy.monitoring.correction import Correction, benjamini_hochberg, bonferroni
 from nba_mcp_deploy.monitoring.drift import DriftReport, FeatureDriftResult, detect_drift, detect_drift_many
+from nba_mcp_deploy.monitoring.histograms import FeatureHistogram, LatestDrift, drift_histograms
 from nba_mcp_deploy.monitoring.methods import DriftMethod, parse_method, psi_reading
 from nba_mcp_deploy.monitoring.monitor import ActualsResult, ModelMonitor, ReferenceSummary
 from nba_mcp_deploy.monitoring.performance import ModelTask, PerformanceReport
@@ -41,6 +42,8 @@ __all__ = [
     "DriftReport",
     "DriftStatistic",
     "FeatureDriftResult",
+    "FeatureHistogram",
+    "LatestDrift",
     "ModelMonitor",
     "ModelTask",
     "MonitorReport",
@@ -55,6 +58,7 @@ __all__ = [
     "chi_square",
     "detect_drift",
     "detect_drift_many",
+    "drift_histograms",
     "jensen_shannon",
     "kl_divergence",
     "ks_test",

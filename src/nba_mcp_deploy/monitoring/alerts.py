@@ -188,6 +188,23 @@ class AlertBook:
         except Exception:  # a notifier must never break monitoring
             _log.warning("alert notifier failed", exc_info=True)
 
+    def open_alerts(self, model_id: str | None = None) -> list[Alert]:
+        """Conditions still alerting (warning or critical, not resolved since): the newest alert of
+        each, most severe first, then newest first."""
+        with self._lock:
+            alerts = list(self._alerts.values())
+            active = set(self._active)
+        seen: set[ConditionKey] = set()
+        found: list[Alert] = []
+        for alert in reversed(alerts):
+            key: ConditionKey = (alert.model_id, alert.version, alert.kind, alert.subject)
+            if alert.severity is AlertSeverity.INFO or key in seen or key not in active:
+                continue
+            if model_id is None or alert.model_id == model_id:
+                seen.add(key)
+                found.append(alert)
+        return sorted(found, key=lambda a: (-a.severity.rank, -a.last_seen))
+
     def list(
         self,
         *,

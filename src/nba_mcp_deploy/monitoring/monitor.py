@@ -24,6 +24,7 @@ from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.monitoring.alerts import Alert, AlertBook, AlertKind, AlertSeverity
 from nba_mcp_deploy.monitoring.correction import Correction
 from nba_mcp_deploy.monitoring.drift import DriftReport, Progress, detect_drift
+from nba_mcp_deploy.monitoring.histograms import LatestDrift, drift_histograms
 from nba_mcp_deploy.monitoring.methods import DriftMethod, parse_method
 from nba_mcp_deploy.monitoring.performance import (
     ModelTask,
@@ -94,6 +95,7 @@ class ModelMonitor:
         self._lock = threading.Lock()
         self._log = PredictionLog(self.config.monitor_window_size, self.config.max_features_per_record)
         self._references: dict[str | None, ReferenceData] = {}
+        self._latest_drift: LatestDrift | None = None
         self.observe_failures = 0
 
     # ---- reference data -------------------------------------------------------------------
@@ -323,7 +325,16 @@ class ModelMonitor:
         )
         self._feature_drift_alert(report, version)
         self._publish(ReportKind.FEATURE_DRIFT, version, report)
+        latest = LatestDrift(self._clock.now(), version, report, drift_histograms(reference, columns, report))
+        with self._lock:
+            self._latest_drift = latest
         return report
+
+    @property
+    def latest_drift(self) -> LatestDrift | None:
+        """The last feature-drift check (any version), with histograms of its drifted features."""
+        with self._lock:
+            return self._latest_drift
 
     def _feature_drift_alert(self, report: DriftReport, version: str | None) -> None:
         drifted = report.drifted_features

@@ -13,13 +13,16 @@ bins (<= c and > c). Bins are right-closed: (-inf, e1], (e1, e2], ..., (ek, +inf
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from nba_mcp_deploy.errors import InvalidInputError
+from nba_mcp_deploy.monitoring.grid import BucketedSample, BucketGrid, build_grid
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -55,6 +58,7 @@ class NumericReference(_MissingShare):
     bin_counts: IntArray  # reference counts per bin (len(bin_edges) + 1 bins)
     missing: int  # NaN / inf values left out
     std: float  # population standard deviation (ddof=0), for the normed Wasserstein distance
+    grid: BucketGrid | None = None  # None for an empty column
 
     @property
     def size(self) -> int:
@@ -78,15 +82,34 @@ class CategoricalReference(_MissingShare):
 
 @dataclass(frozen=True, eq=False)
 class CurrentSample(_MissingShare):
-    """One current column: its finite values sorted once and shared by every statistic."""
+    """One current column's finite values, shared by every statistic of one check.
+
+    Nothing is sorted up front: KS and the binned statistics work from a bucketing against the
+    reference's grid (see grid.py); the full sort is made only if a statistic needs it.
+    """
 
     name: str
-    sorted_values: FloatArray
+    values: FloatArray
     missing: int
+    _bucketed: dict[int, BucketedSample] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def size(self) -> int:
-        return int(self.sorted_values.shape[0])
+        return int(self.values.shape[0])
+
+    @cached_property
+    def sorted_values(self) -> FloatArray:
+        return np.sort(self.values)
+
+    def against(self, grid: BucketGrid) -> BucketedSample:
+        """This sample bucketed on `grid` (computed once per grid)."""
+        with self._lock:
+            found = self._bucketed.get(id(grid))
+            if found is None:
+                found = BucketedSample(grid, self.values)
+                self._bucketed[id(grid)] = found
+            return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,6 +163,15 @@ def quantile_edges(sorted_values: FloatArray, bins: int) -> FloatArray:
     return edges
 
 
+def bin_counts(reference: NumericReference, current: CurrentSample) -> IntArray:
+    """Current counts in the reference's right-closed quantile bins, exact, without sorting."""
+    if reference.grid is None:
+        return bin_counts_sorted(current.sorted_values, reference.bin_edges)
+    at_or_below = current.against(reference.grid).count_at_or_below(reference.bin_edges)
+    bounds = np.concatenate(([0], at_or_below, [current.size]))
+    return np.diff(bounds).astype(np.int64)
+
+
 def bin_counts_sorted(sorted_values: FloatArray, edges: FloatArray) -> IntArray:
     """Counts in the right-closed bins defined by `edges`, from already sorted values."""
     at_or_below = np.searchsorted(sorted_values, edges, side="right")
@@ -168,6 +200,7 @@ def prepare_numeric(values: Any, name: str, *, bins: int = DEFAULT_BINS) -> Nume
         counts_at_or_below = np.empty(0, dtype=np.int64)
     edges = quantile_edges(ordered, bins)
     return NumericReference(
+        grid=build_grid(ordered) if ordered.shape[0] else None,
         name=name,
         sorted_values=ordered,
         unique_values=unique,
@@ -220,12 +253,12 @@ def prepare_categorical(values: Any, name: str) -> CategoricalReference:
 
 
 def prepare_current(values: Any, name: str) -> CurrentSample:
-    """Sort the finite part of a current numeric column once, for all statistics of one check."""
+    """The finite part of a current numeric column, for all statistics of one check."""
     array = as_float_array(values, name)
     if array is None:
         raise InvalidInputError(f"current column {name!r}", values, "numeric methods need numbers")
     finite, missing = finite_part(array)
-    return CurrentSample(name=name, sorted_values=np.sort(finite), missing=missing)
+    return CurrentSample(name=name, values=finite, missing=missing)
 
 
 def prepare_reference(

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from nba_mcp_deploy.monitoring.grid import ks_statistic as grid_ks_statistic
 from nba_mcp_deploy.monitoring.ks_pvalue import ks_p_value
 from nba_mcp_deploy.monitoring.methods import DriftMethod
 from nba_mcp_deploy.monitoring.samples import (
@@ -25,7 +26,7 @@ from nba_mcp_deploy.monitoring.samples import (
     CurrentSample,
     FloatArray,
     NumericReference,
-    bin_counts_sorted,
+    bin_counts,
     category_counts,
 )
 
@@ -105,7 +106,12 @@ def ks_test(reference: NumericReference, current: CurrentSample, *, threshold: f
     Statistic and p-value equal `scipy.stats.ks_2samp(ref, cur)` ("auto" method) on the finite
     values, to floating-point precision.
     """
-    d = ks_statistic(reference, current.sorted_values)
+    if reference.grid is not None:
+        bucketed = current.against(reference.grid)
+        edge_buckets = reference.grid.ids(reference.bin_edges)
+        d = grid_ks_statistic(reference.sorted_values, reference.grid, bucketed, also_open=edge_buckets)
+    else:
+        d = ks_statistic(reference, current.sorted_values)
 
     def from_scipy() -> tuple[float, float]:
         from scipy.stats import ks_2samp
@@ -120,7 +126,7 @@ def ks_test(reference: NumericReference, current: CurrentSample, *, threshold: f
 def binned_shares(reference: NumericReference, current: CurrentSample) -> tuple[FloatArray, FloatArray]:
     """Reference and current shares in the reference-quantile bins, floored at EMPTY_BIN_FLOOR."""
     ref = reference.bin_counts / reference.size
-    cur = bin_counts_sorted(current.sorted_values, reference.bin_edges) / current.size
+    cur = bin_counts(reference, current) / current.size
     return np.maximum(ref, EMPTY_BIN_FLOOR), np.maximum(cur, EMPTY_BIN_FLOOR)
 
 

@@ -17,6 +17,7 @@ from nba_mcp_deploy import __version__
 from nba_mcp_deploy.access.permissions import LOCAL_CALLER_NAME, Caller, Role
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.audit_tools import register_audit_tools
+from nba_mcp_deploy.server.dashboard.tools import dashboard_app
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.experiment_tools import register_experiment_tools
 from nba_mcp_deploy.server.gate import AccessGate
@@ -84,6 +85,7 @@ def build_server(
     the token's name and role.
     """
     local = Caller(LOCAL_CALLER_NAME, Role.parse(host.config.role, "NBA_MCP_ROLE"))
+    boundary = ToolBoundary(host.operations)
     server = GatedServer(
         AccessGate(host, local),
         name="nba-mcp-deploy",
@@ -93,8 +95,8 @@ def build_server(
         log_level=host.config.log_level,
         token_verifier=token_verifier,
         auth=auth_settings(issuer_url) if token_verifier is not None else None,
+        extensions=[dashboard_app(host, boundary)],
     )
-    boundary = ToolBoundary(host.operations)
     register_serving_tools(server, host, boundary)
     register_monitoring_tools(server, host, boundary)
     register_registry_tools(server, host, boundary)

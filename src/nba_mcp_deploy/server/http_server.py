@@ -1,4 +1,5 @@
-"""Running HTTP mode: load the token file, refuse an open bind without tokens, serve with uvicorn."""
+"""Running HTTP mode: load the token file, refuse an open bind without tokens, serve with uvicorn
+(MCP, the probes and the inference protocols on one port)."""
 
 from pathlib import Path
 
@@ -7,7 +8,10 @@ from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.server.app import build_server
-from nba_mcp_deploy.server.http_app import MCP_PATH, build_http_app, check_bind
+from nba_mcp_deploy.server.dashboard.routes import dashboard_routes
+from nba_mcp_deploy.server.gc_tuning import tune_for_serving
+from nba_mcp_deploy.server.http_app import MCP_PATH, HttpAccess, build_http_app, check_bind
+from nba_mcp_deploy.server.inference_routes import inference_routes
 from nba_mcp_deploy.server.token_auth import RoleTokenVerifier
 
 log = get_logger(__name__)
@@ -28,7 +32,9 @@ def serve_http(config: DeploymentConfig, bind_host: str, port: int) -> None:
     base_url = f"http://{bind_host}:{port}"
     verifier = RoleTokenVerifier(tokens) if tokens is not None else None
     server = build_server(host, token_verifier=verifier, issuer_url=base_url)
-    app = build_http_app(server, host, bind_host=bind_host)
+    routes = [*inference_routes(server, host), *dashboard_routes(HttpAccess.of(server), host)]
+    app = build_http_app(server, host, bind_host=bind_host, routes=routes)
+    tune_for_serving()
     host.start()
     log.info(
         "serving over HTTP",

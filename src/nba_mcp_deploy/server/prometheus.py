@@ -87,6 +87,8 @@ class ServiceCollector:
             "nba_mcp_predict_latency_seconds", "latency quantiles over the recent window", labels=[*labels, "quantile"]
         )
         breaker = GaugeMetricFamily("nba_mcp_breaker_state", "0 closed, 1 half-open, 2 open", labels=labels)
+        batch_calls = CounterMetricFamily("nba_mcp_batch_model_calls", "model calls made by the batcher", labels=labels)
+        batched = CounterMetricFamily("nba_mcp_batched_requests", "requests answered by batched calls", labels=labels)
         for model in report.models:
             status.add_metric([model.model_id], STATUSES.get(str(model.status), 2.0))
             ready.add_metric([model.model_id], float(model.ready))
@@ -96,8 +98,11 @@ class ServiceCollector:
                 errors.add_metric(key, version.metrics.errors)
                 rejected.add_metric(key, version.metrics.rejected)
                 breaker.add_metric(key, BREAKER_STATES.get(str(version.breaker.state), 2.0))
+                if version.batching is not None:
+                    batch_calls.add_metric(key, version.batching.model_calls)
+                    batched.add_metric(key, version.batching.requests)
                 summary = version.metrics.latency
                 for quantile, value in (("0.5", summary.p50_ms), ("0.95", summary.p95_ms), ("0.99", summary.p99_ms)):
                     if value is not None:
                         latency.add_metric([*key, quantile], value / 1000)
-        yield from (status, ready, requests, errors, rejected, latency, breaker)
+        yield from (status, ready, requests, errors, rejected, latency, breaker, batch_calls, batched)

@@ -34,6 +34,11 @@ class ShadowOut(ToolOutput):
     fraction: float = Field(description="share of live requests mirrored to the shadow version")
 
 
+class BatchingOut(ToolOutput):
+    max_batch_size: int = Field(description="most rows per model call")
+    max_wait_ms: float = Field(description="longest a request waits for others to join its batch")
+
+
 class DeploymentOut(ToolOutput):
     """One model's deployment after the change."""
 
@@ -44,6 +49,9 @@ class DeploymentOut(ToolOutput):
     shadow: ShadowOut | None
     previous_active: list[str] = Field(description="earlier active versions, most recent first (rollback targets)")
     restorable: bool = Field(description="every version came from a model_uri, so a restart restores it")
+    batching: BatchingOut | None = Field(
+        default=None, description="adaptive batching of concurrent requests (set_batching); null = off"
+    )
 
 
 class DeploymentsOut(ToolOutput):
@@ -108,6 +116,17 @@ class ShadowStatsOut(ToolOutput):
     last_error: str | None
 
 
+class BatchStatsOut(ToolOutput):
+    max_batch_size: int
+    max_wait_ms: float
+    model_calls: int = Field(description="calls of the model by the batcher")
+    requests: int = Field(description="requests those calls answered")
+    rows: int
+    failed_calls: int
+    largest_batch: int = Field(description="most requests in one call")
+    mean_requests_per_call: float | None
+
+
 class VersionHealthOut(ToolOutput):
     version: str
     role: str
@@ -115,6 +134,7 @@ class VersionHealthOut(ToolOutput):
     breaker: BreakerOut
     metrics: MetricsOut
     shadow: ShadowStatsOut | None
+    batching: BatchStatsOut | None = Field(default=None, description="while the model batches requests")
 
 
 class ModelHealthOut(ToolOutput):

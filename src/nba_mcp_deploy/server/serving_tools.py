@@ -14,13 +14,11 @@ from pydantic import Field
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.params import Fraction, ModelId, ModelUri, RequestKey, Version
+from nba_mcp_deploy.server.predict_call import predict_without_blocking
 from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthOut, PredictOut
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.manager import ModelServingManager
-
-# Requests up to this many records are scored on the event loop (see predict).
-INLINE_PREDICT_ROWS = 16
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
@@ -81,14 +79,7 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         prediction_ids to report outcomes later.
         """
         serving = await ready_manager()
-        if len(inputs) <= INLINE_PREDICT_ROWS:
-            # A few rows take well under a millisecond: a hop to a worker thread would cost
-            # more than the model, so small requests run on the event loop.
-            result = serving.predict(model_id, inputs, version=version, request_key=request_key)
-        else:
-            result = await anyio.to_thread.run_sync(
-                lambda: serving.predict(model_id, inputs, version=version, request_key=request_key)
-            )
+        result = await predict_without_blocking(serving, model_id, inputs, version, request_key)
         return PredictOut.model_validate(result)
 
     @server.tool(annotations=SETS)
@@ -150,6 +141,31 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         shadow stops being mirrored.
         """
         return DeploymentOut.model_validate(manager().retire_model(model_id, version))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def set_batching(
+        model_id: ModelId,
+        max_batch_size: Annotated[int, Field(ge=2, le=10_000, description="most rows per model call")] = 32,
+        max_wait_ms: Annotated[
+            float,
+            Field(ge=0, le=1000, allow_inf_nan=False, description="longest a request waits for others to join"),
+        ] = 2.0,
+    ) -> DeploymentOut:
+        """Turn on adaptive batching: concurrent requests for the same version are gathered into one
+        model call (throughput under load, at up to max_wait_ms of added latency).
+
+        Applies to every version of the model, also those deployed later; each caller still gets
+        its own answer, and the breaker, metrics and monitoring count requests, not batches. A
+        failing batch fails every request in it. Off by default; clear_batching turns it off.
+        """
+        return DeploymentOut.model_validate(manager().set_batching(model_id, max_batch_size, max_wait_ms))
+
+    @server.tool(annotations=SETS)
+    @boundary
+    def clear_batching(model_id: ModelId) -> DeploymentOut:
+        """Turn adaptive batching off: each request calls the model on its own again."""
+        return DeploymentOut.model_validate(manager().clear_batching(model_id))
 
     @server.tool(annotations=READ_ONLY)
     @boundary

@@ -1,4 +1,4 @@
-"""Hooks for other layers to hear about control changes (deploy, switch, A/B, shadow, retire).
+"""Hooks for other layers to hear about control changes (deploy, switch, A/B, shadow, batching, retire).
 
 The serving manager tells each `ControlListener` after a change is published, in the order the
 changes happened (they are serialised by the manager's control lock). Listeners run inside
@@ -26,6 +26,8 @@ class ControlKind(StrEnum):
     SHADOW_SET = "shadow_set"
     SHADOW_CLEARED = "shadow_cleared"
     REFERENCE_SET = "reference_set"  # where the model's reference data is (every replica loads it)
+    BATCHING_SET = "batching_set"
+    BATCHING_CLEARED = "batching_cleared"
 
 
 @dataclass(frozen=True)

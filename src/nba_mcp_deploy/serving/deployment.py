@@ -14,11 +14,13 @@ from types import MappingProxyType
 from typing import Any
 
 from nba_mcp_deploy.identifiers import version_key
+from nba_mcp_deploy.serving.batching import BatchSettings, MicroBatcher
 from nba_mcp_deploy.serving.breaker import CircuitBreaker
 from nba_mcp_deploy.serving.metrics import VersionMetrics
 from nba_mcp_deploy.serving.ports import LoadedModel
 from nba_mcp_deploy.serving.routing import TrafficSplit
 from nba_mcp_deploy.serving.shadow import ShadowStats
+from nba_mcp_deploy.serving.signature import ModelSignature
 
 DOCUMENT_FORMAT = 1
 
@@ -50,7 +52,11 @@ class ServedVersion:
     load_ms: float
     breaker: CircuitBreaker
     metrics: VersionMetrics
+    # What it takes and returns (for protocol metadata), read at deploy time.
+    signature: ModelSignature | None = None
     shadow_stats: ShadowStats = field(default_factory=ShadowStats)
+    # Set while the model batches requests (`ModelRouting.batching`); swapped, never mutated.
+    batcher: MicroBatcher | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class ModelRouting:
     # Where reference data for drift checks is, by version ("*" = the whole model): a data file
     # every replica loads (the monitor holds the prepared data; only the location is shared).
     references: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    # Adaptive batching of every version's requests; None = off (the default).
+    batching: BatchSettings | None = None
 
     def with_changes(self, **changes: Any) -> ModelRouting:
         if "versions" in changes:
@@ -123,6 +131,7 @@ class ModelRouting:
             else {"version": self.shadow.version, "fraction": self.shadow.fraction},
             "previous_active": list(self.previous_active),
             "references": {key: dict(location) for key, location in sorted(self.references.items())},
+            "batching": None if self.batching is None else self.batching.to_document(),
         }
 
 

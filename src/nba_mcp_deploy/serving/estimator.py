@@ -8,8 +8,10 @@ DataFrame instead.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,21 @@ def declared_feature_names(estimator: Any) -> list[str] | None:
     return None
 
 
+def _finite_inputs_context(estimator: Any) -> Callable[[], AbstractContextManager[None]] | None:
+    """For a scikit-learn estimator, a context that skips its own finiteness scan of the input.
+
+    The serving core has already refused infinities, and NaN for models that do not take missing
+    values (`accepts_missing`), so the scan only repeats that check (~20% of a one-row call).
+    """
+    if not type(estimator).__module__.startswith("sklearn"):
+        return None
+    try:
+        from sklearn import config_context
+    except Exception:
+        return None
+    return functools.partial(config_context, assume_finite=True)
+
+
 def _allows_nan(estimator: Any) -> bool:
     """scikit-learn's own input tag; False for anything that does not say."""
     if not type(estimator).__module__.startswith("sklearn"):
@@ -57,6 +74,7 @@ class EstimatorModel:
         source: str,
         feature_names: Sequence[str] | None = None,
         warmup: npt.NDArray[np.float64] | None = None,
+        input_dtypes: Mapping[str, str] | None = None,
     ) -> None:
         if not callable(getattr(estimator, "predict", None)):
             raise ModelLoadError(f"{source}: the object has no predict method ({type(estimator).__name__})")
@@ -74,7 +92,9 @@ class EstimatorModel:
         self._classes = np.asarray(classes) if classes is not None else None
         self._proba = callable(getattr(estimator, "predict_proba", None)) and self._classes is not None
         self._allow_nan = _allows_nan(estimator)
+        self._finite_inputs = _finite_inputs_context(estimator)
         self._warmup = warmup
+        self._input_dtypes = dict(input_dtypes or {})
         self._frame_columns: list[str] | None = None
 
     @property
@@ -92,6 +112,11 @@ class EstimatorModel:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def input_dtypes(self) -> Mapping[str, str]:
+        """NumPy dtype names of the inputs as a signature declares them (empty: float64 for all)."""
+        return self._input_dtypes
 
     @property
     def estimator(self) -> Any:
@@ -122,6 +147,12 @@ class EstimatorModel:
             import pandas as pd
 
             model_input = pd.DataFrame(features, columns=self._frame_columns)
+        if self._finite_inputs is not None:
+            with self._finite_inputs():
+                return self._call(model_input)
+        return self._call(model_input)
+
+    def _call(self, model_input: Any) -> ModelOutput:
         if self._proba:
             assert self._classes is not None
             probabilities = np.asarray(self._estimator.predict_proba(model_input), dtype=np.float64)

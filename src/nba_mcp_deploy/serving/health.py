@@ -53,6 +53,7 @@ def model_health(routing: ModelRouting, thresholds: HealthThresholds) -> ModelHe
                 breaker=served.breaker.snapshot(),
                 metrics=served.metrics.snapshot(),
                 shadow=served.shadow_stats.snapshot() if role is Role.SHADOW else None,
+                batching=None if served.batcher is None else served.batcher.stats(),
             )
         )
     by_name = {v.version: v for v in versions}

@@ -4,6 +4,10 @@ Thread-safe. Control changes (deploy, switch, A/B, shadow, retire) are serialise
 and publish a new immutable `ModelRouting`; predictions read the current snapshot without
 locking and touch only per-version counters. Loading a model happens outside the lock, so
 predictions keep flowing while a new version loads and warms up.
+
+With adaptive batching on for a model (`set_batching`), each of its versions has a
+`MicroBatcher` worker thread that gathers concurrent requests into one model call; everything
+else (routing, input checks, the breaker, metrics, observers, shadow) stays per request.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -36,7 +42,8 @@ from nba_mcp_deploy.errors import (
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.operations import OperationMetrics
-from nba_mcp_deploy.serving.breaker import BreakerSettings, CircuitBreaker
+from nba_mcp_deploy.serving.batching import BatchSettings, MicroBatcher
+from nba_mcp_deploy.serving.breaker import BreakerSettings, CircuitBreaker, Permit
 from nba_mcp_deploy.serving.control import ControlChange, ControlKind, ControlListener
 from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion, ShadowConfig, empty_routing
 from nba_mcp_deploy.serving.estimator import EstimatorModel
@@ -52,6 +59,7 @@ from nba_mcp_deploy.serving.ports import (
     PredictionObserver,
 )
 from nba_mcp_deploy.serving.results import (
+    BatchingInfo,
     DeploymentInfo,
     HealthReport,
     PredictionResult,
@@ -60,6 +68,7 @@ from nba_mcp_deploy.serving.results import (
 )
 from nba_mcp_deploy.serving.routing import make_split, sticky_point
 from nba_mcp_deploy.serving.shadow import ShadowRunner
+from nba_mcp_deploy.serving.signature import describe
 
 log = get_logger(__name__)
 
@@ -167,6 +176,8 @@ class ModelServingManager:
                 served = self._served(model_id, version, model_instance, model_uri, feature_names, warmup_input)
                 with self._control:
                     routing = self._routes.get(model_id) or empty_routing(model_id)
+                    if routing.batching is not None:
+                        served.batcher = self._batcher(served, routing.batching)
                     versions = {**routing.versions, version: served}
                     routing = routing.with_changes(versions=versions)
                     if set_active or routing.active is None:
@@ -190,7 +201,7 @@ class ModelServingManager:
     ) -> ServedVersion:
         """Load and warm up a version, with a fresh breaker and fresh counters (not yet routed)."""
         started = time.perf_counter()
-        model = self._load(model_id, version, model_instance, model_uri, feature_names, warmup_input)
+        model, warmup = self._load(model_id, version, model_instance, model_uri, feature_names, warmup_input)
         return ServedVersion(
             model_id=model_id,
             version=version,
@@ -200,6 +211,7 @@ class ModelServingManager:
             load_ms=(time.perf_counter() - started) * 1000,
             breaker=CircuitBreaker(self._breaker_settings, self._clock),
             metrics=VersionMetrics(self._config.latency_window),
+            signature=describe(model, warmup),
         )
 
     def _load(
@@ -210,7 +222,8 @@ class ModelServingManager:
         model_uri: str | None,
         feature_names: Sequence[str] | None,
         warmup_input: npt.NDArray[np.float64] | None,
-    ) -> LoadedModel:
+    ) -> tuple[LoadedModel, ModelOutput]:
+        """The loaded model and its answer to the warm-up call."""
         current = self._routes.get(model_id)
         keeps = (
             f"; {model_id} {current.active} keeps serving" if current is not None and current.active is not None else ""
@@ -234,7 +247,7 @@ class ModelServingManager:
             raise ModelLoadError(
                 f"{model_id} {version} loaded but failed its warm-up call: {type(exc).__name__}: {exc}{keeps}"
             ) from exc
-        return model
+        return model, output
 
     # -- predicting ------------------------------------------------------------------------
 
@@ -245,7 +258,54 @@ class ModelServingManager:
         version: str | None = None,
         request_key: str | None = None,
     ) -> PredictionResult:
-        """Route, check the breaker, call the model, record, mirror to the shadow, observe."""
+        """Route, check the breaker, call the model (or join its batch), record, mirror, observe.
+
+        When the model batches requests (`set_batching`), this thread waits for its batch.
+        """
+        call = self._admit(model_id, inputs, version, request_key)
+        batcher = call.served.batcher
+        if batcher is not None and len(call.features) <= batcher.settings.max_batch_size:
+            future = self._enqueue(call, batcher)
+            if future is not None:
+                return future.result()
+        return self._call_model(call)
+
+    def submit_predict(
+        self,
+        model_id: str,
+        inputs: Any,
+        version: str | None = None,
+        request_key: str | None = None,
+    ) -> Future[PredictionResult]:
+        """`predict` for callers that must not block on a batch (an event loop): the future is
+        completed by the batch's worker thread. Routing, input and breaker errors raise here;
+        without batching the call runs now and the future is already done."""
+        call = self._admit(model_id, inputs, version, request_key)
+        batcher = call.served.batcher
+        if batcher is not None and len(call.features) <= batcher.settings.max_batch_size:
+            future = self._enqueue(call, batcher)
+            if future is not None:
+                return future
+        done: Future[PredictionResult] = Future()
+        try:
+            done.set_result(self._call_model(call))
+        except ModelExecutionError as exc:
+            done.set_exception(exc)
+        return done
+
+    def _call_model(self, call: _Call) -> PredictionResult:
+        """The request's own model call (no batching)."""
+        start = time.perf_counter()
+        try:
+            output = call.served.model.infer(call.features)
+            _check_output(output, len(call.features))
+        except Exception as exc:
+            raise self._failed(call, exc, (time.perf_counter() - start) * 1000) from exc
+        return self._succeeded(call, output, (time.perf_counter() - start) * 1000)
+
+    def _admit(self, model_id: str, inputs: Any, version: str | None, request_key: str | None) -> _Call:
+        """Choose the version, check the inputs against it and get a breaker permit (failing
+        over to a healthy version when its breaker is open)."""
         routing = self._routes.get(model_id)
         if routing is None:
             raise NotFoundError(f"model {model_id!r} is not deployed; deployed models: {sorted(self._routes)}")
@@ -287,52 +347,50 @@ class ModelServingManager:
                     break
             if permit is None:
                 raise CircuitOpenError(model_id, original.version, *self._retry_time(original))
-        rows = len(features)
+        return _Call(routing, served, routed_by, request_id, request_key, features, permit, failover_from)
+
+    def _enqueue(self, call: _Call, batcher: MicroBatcher) -> Future[PredictionResult] | None:
+        """Hand the request to its version's batcher; None if that batcher has just been closed."""
+        future: Future[PredictionResult] = Future()
         start = time.perf_counter()
-        try:
-            output = served.model.infer(features)
-            _check_output(output, rows)
-        except Exception as exc:
+
+        def done(output: ModelOutput | None, error: BaseException | None) -> None:
             latency_ms = (time.perf_counter() - start) * 1000
-            served.breaker.record(permit, False)
-            served.metrics.record(latency_ms, failed=True, rows=rows)
-            message = f"{type(exc).__name__}: {exc}"
-            self._observe(
-                served,
-                request_id,
-                [request_id],
-                features,
-                None,
-                latency_ms,
-                message,
-                routed_by,
-                request_key,
-                failover_from,
-            )
-            with request_context(model_id=model_id, version=served.version, request_id=request_id):
-                log.warning("model call failed", extra={"error": message})
-            raise ModelExecutionError(f"{model_id} {served.version} failed on request {request_id}: {message}") from exc
-        latency_ms = (time.perf_counter() - start) * 1000
-        served.breaker.record(permit, True)
+            if output is None:
+                future.set_exception(self._failed(call, error or RuntimeError("no output"), latency_ms))
+            else:
+                future.set_result(self._succeeded(call, output, latency_ms))
+
+        return future if batcher.submit(call.features, done) else None
+
+    def _failed(self, call: _Call, exc: BaseException, latency_ms: float) -> ModelExecutionError:
+        """Count a failed model call against the version; the error to raise to the caller."""
+        served = call.served
+        served.breaker.record(call.permit, False)
+        served.metrics.record(latency_ms, failed=True, rows=len(call.features))
+        message = f"{type(exc).__name__}: {exc}"
+        self._observe(call, [call.request_id], None, latency_ms, message)
+        with request_context(model_id=served.model_id, version=served.version, request_id=call.request_id):
+            log.warning("model call failed", extra={"error": message})
+        error = ModelExecutionError(
+            f"{served.model_id} {served.version} failed on request {call.request_id}: {message}"
+        )
+        error.__cause__ = exc
+        return error
+
+    def _succeeded(self, call: _Call, output: ModelOutput, latency_ms: float) -> PredictionResult:
+        """Count a successful call, mirror it to the shadow, tell the observers; the result."""
+        served, routing, routed_by, request_id = call.served, call.routing, call.routed_by, call.request_id
+        rows = len(call.features)
+        served.breaker.record(call.permit, True)
         served.metrics.record(latency_ms, failed=False, rows=rows)
         shadow = routing.shadow
         if shadow is not None and shadow.version != served.version and self._rng.random() < shadow.fraction:
-            self._mirror(routing, served, features, output)
+            self._mirror(routing, served, call.features, output)
         prediction_ids = [request_id] if rows == 1 else [f"{request_id}-{i}" for i in range(rows)]
-        self._observe(
-            served,
-            request_id,
-            prediction_ids,
-            features,
-            _observed_values(output),
-            latency_ms,
-            None,
-            routed_by,
-            request_key,
-            failover_from,
-        )
+        self._observe(call, prediction_ids, _observed_values(output), latency_ms, None)
         return PredictionResult(
-            model_id=model_id,
+            model_id=served.model_id,
             version=served.version,
             request_id=request_id,
             prediction_ids=prediction_ids,
@@ -341,8 +399,8 @@ class ModelServingManager:
             classes=None if output.classes is None else list(output.classes),
             routed_by=routed_by,
             ab_test=routing.split is not None and routed_by in (RoutedBy.AB_RANDOM, RoutedBy.AB_STICKY),
-            failover_from=failover_from,
-            failover_reason=None if failover_from is None else f"circuit breaker open for {failover_from}",
+            failover_from=call.failover_from,
+            failover_reason=None if call.failover_from is None else f"circuit breaker open for {call.failover_from}",
             latency_ms=latency_ms,
         )
 
@@ -396,35 +454,31 @@ class ModelServingManager:
 
     def _observe(
         self,
-        served: ServedVersion,
-        request_id: str,
+        call: _Call,
         prediction_ids: Sequence[str],
-        features: npt.NDArray[np.float64],
         predictions: npt.NDArray[Any] | None,
         latency_ms: float,
         error: str | None,
-        routed_by: RoutedBy,
-        request_key: str | None,
-        failover_from: str | None,
     ) -> None:
         if self._observer is None:
             return
+        served = call.served
         try:
             self._observer.observe(
                 PredictionBatch(
                     model_id=served.model_id,
                     version=served.version,
-                    request_id=request_id,
+                    request_id=call.request_id,
                     prediction_ids=prediction_ids,
                     feature_names=served.model.feature_names,
-                    features=features,
+                    features=call.features,
                     predictions=predictions,
                     latency_ms=latency_ms,
                     error=error,
                     timestamp=self._clock.now(),
-                    routed_by=routed_by,
-                    request_key=request_key,
-                    failover_from=failover_from,
+                    routed_by=call.routed_by,
+                    request_key=call.request_key,
+                    failover_from=call.failover_from,
                 )
             )
         except Exception:  # an observer must never break serving
@@ -458,6 +512,7 @@ class ModelServingManager:
             if routing.split is not None and version in routing.split.versions:
                 raise ConflictError(f"{version} is part of the A/B test of {model_id}; clear or change the test first")
             shadow = routing.shadow
+            retired = routing.versions[version].batcher
             versions = {k: v for k, v in routing.versions.items() if k != version}
             routing = routing.with_changes(
                 versions=versions,
@@ -465,6 +520,8 @@ class ModelServingManager:
                 shadow=None if shadow is not None and shadow.version == version else shadow,
             )
             self._publish(routing, ControlKind.RETIRED, version)
+            if retired is not None:
+                retired.close(timeout=0)  # drains what is queued, on its own thread
             return self._info(routing)
 
     def setup_ab_test(
@@ -536,6 +593,64 @@ class ModelServingManager:
         routing.versions[version].breaker.reset()
         return self._info(routing)
 
+    def set_batching(self, model_id: str, max_batch_size: int, max_wait_ms: float) -> DeploymentInfo:
+        """Gather concurrent requests for each version of the model into one model call: at most
+        `max_batch_size` rows per call, no request waiting more than `max_wait_ms` for others.
+
+        Replaces any earlier setting; versions deployed later batch too. Requests with more rows
+        than `max_batch_size` call the model on their own.
+        """
+        settings = BatchSettings(max_batch_size, max_wait_ms)
+        with self._control:
+            routing = self._routing(model_id)
+            self._rebatch(routing, settings)
+            routing = routing.with_changes(batching=settings)
+            self._publish(routing, ControlKind.BATCHING_SET)
+            return self._info(routing)
+
+    def clear_batching(self, model_id: str) -> DeploymentInfo:
+        """Each request calls the model on its own again (the default)."""
+        with self._control:
+            routing = self._routing(model_id)
+            self._rebatch(routing, None)
+            routing = routing.with_changes(batching=None)
+            self._publish(routing, ControlKind.BATCHING_CLEARED)
+            return self._info(routing)
+
+    def batching_of(self, model_id: str) -> BatchSettings | None:
+        """The model's batching settings; None when it does not batch or is not deployed."""
+        routing = self._routes.get(model_id)
+        return None if routing is None else routing.batching
+
+    def _rebatch(self, routing: ModelRouting, settings: BatchSettings | None) -> None:
+        """Give every version a new batcher (or none); old ones drain what they hold, then stop."""
+        for served in routing.versions.values():
+            old = served.batcher
+            served.batcher = None if settings is None else self._batcher(served, settings)
+            if old is not None:
+                old.close(timeout=0)
+
+    def _follow_batching(self, routing: ModelRouting, saved: Any) -> tuple[ModelRouting, list[str]]:
+        """`routing` batching as a saved document says (with the control lock held): a changed
+        setting gives every version a new batcher, a version loaded just now gets one."""
+        settings, problems = None, []
+        if saved:
+            try:
+                settings = BatchSettings(saved["max_batch_size"], saved["max_wait_ms"])
+            except (InvalidInputError, KeyError, TypeError) as exc:
+                problems.append(f"{routing.model_id}: batching not restored ({exc})")
+                settings = routing.batching  # keep what this replica does
+        if settings != routing.batching:
+            self._rebatch(routing, settings)
+        elif settings is not None:
+            for served in routing.versions.values():
+                if served.batcher is None:
+                    served.batcher = self._batcher(served, settings)
+        return routing.with_changes(batching=settings), problems
+
+    def _batcher(self, served: ServedVersion, settings: BatchSettings) -> MicroBatcher:
+        return MicroBatcher(served.model.infer, settings, clock=self._clock, name=f"{served.model_id}-{served.version}")
+
     # -- reporting -------------------------------------------------------------------------
 
     def list_deployments(self) -> list[DeploymentInfo]:
@@ -575,6 +690,10 @@ class ModelServingManager:
         """Include `source`'s health in every later `health_check`."""
         self._health_sources = (*self._health_sources, source)
 
+    def model_ids(self) -> list[str]:
+        """The deployed models, sorted (cheaper than list_deployments)."""
+        return sorted(self._routes)
+
     def is_deployed_model(self, model_id: str) -> bool:
         return model_id in self._routes
 
@@ -591,6 +710,10 @@ class ModelServingManager:
         return self._shadow.wait_idle(timeout)
 
     def close(self) -> None:
+        with self._control:
+            batchers = [v.batcher for r in self._routes.values() for v in r.versions.values() if v.batcher]
+        for batcher in batchers:
+            batcher.close(timeout=5)
         self._shadow.close()
 
     # -- restoring after a restart, and following other replicas ----------------------------
@@ -653,8 +776,13 @@ class ModelServingManager:
             if not versions and model_id not in self._routes:
                 return problems
             problems.extend(_routing_problems(model_id, document, versions))
+            dropped = [v.batcher for k, v in routing.versions.items() if k not in versions and v.batcher]
             routing = _routing_from_document(routing.with_changes(versions=versions), document)
+            routing, found = self._follow_batching(routing, document.get("batching"))
+            problems.extend(found)
             self._routes[model_id] = routing
+            for batcher in dropped:
+                batcher.close(timeout=0)
             if revision is not None:
                 self._revisions[model_id] = revision
         return problems
@@ -730,6 +858,9 @@ class ModelServingManager:
             shadow=shadow_info(routing),
             previous_active=list(routing.previous_active),
             restorable=all(v.model_uri is not None for v in routing.versions.values()),
+            batching=None
+            if routing.batching is None
+            else BatchingInfo(routing.batching.max_batch_size, routing.batching.max_wait_ms),
         )
 
 
@@ -763,6 +894,20 @@ def _routing_from_document(routing: ModelRouting, document: Mapping[str, Any]) -
         shadow=shadow,
         references=MappingProxyType(references),
     )
+
+
+@dataclass(slots=True)
+class _Call:
+    """One admitted request on its way through the model: who serves it, with what, under which permit."""
+
+    routing: ModelRouting
+    served: ServedVersion
+    routed_by: RoutedBy
+    request_id: str
+    request_key: str | None
+    features: npt.NDArray[np.float64]
+    permit: Permit
+    failover_from: str | None
 
 
 def _activate(routing: ModelRouting, version: str) -> ModelRouting:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from nba_mcp_deploy.operations import OperationStats
+from nba_mcp_deploy.serving.batching import BatchStats
 from nba_mcp_deploy.serving.breaker import BreakerSnapshot
 from nba_mcp_deploy.serving.metrics import MetricsSnapshot
 from nba_mcp_deploy.serving.shadow import ShadowSnapshot
@@ -68,6 +69,12 @@ class ShadowInfo:
 
 
 @dataclass(frozen=True)
+class BatchingInfo:
+    max_batch_size: int
+    max_wait_ms: float
+
+
+@dataclass(frozen=True)
 class DeploymentInfo:
     """One model's deployment: its versions, which is active, the A/B split and the shadow."""
 
@@ -78,6 +85,7 @@ class DeploymentInfo:
     shadow: ShadowInfo | None
     previous_active: list[str]
     restorable: bool
+    batching: BatchingInfo | None = None
 
 
 class HealthStatus(StrEnum):
@@ -94,6 +102,7 @@ class VersionHealth:
     breaker: BreakerSnapshot
     metrics: MetricsSnapshot
     shadow: ShadowSnapshot | None
+    batching: BatchStats | None = None
 
 
 @dataclass(frozen=True)

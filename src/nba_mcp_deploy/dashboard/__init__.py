@@ -1,0 +1,16 @@
+"""The deployment dashboard's core (no `mcp`): one snapshot of serving, registry, monitoring and
+experiments for people and agents, and a bounded history of each version's latency and errors.
+
+    views.py      the JSON-ready dataclasses the dashboard shows (standard library only)
+    snapshot.py   assemble(): pure, from what the services report to a DashboardSnapshot
+    collect.py    build_snapshot(): read the live services, then assemble
+    history.py    MetricsHistory (bounded sparkline points) and HealthSampler (its timer)
+    summary.py    the snapshot as short text, for clients without MCP Apps
+
+The server delivers the same snapshot twice: the `show_dashboard` tool (an MCP App) and
+`GET /dashboard/data` behind the HTTP view.
+"""
+
+from nba_mcp_deploy.dashboard.views import DashboardSnapshot, SeriesPoint
+
+__all__ = ["DashboardSnapshot", "SeriesPoint"]

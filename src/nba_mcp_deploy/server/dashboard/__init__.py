@@ -1,0 +1,8 @@
+"""The deployment dashboard in the server: the `show_dashboard` MCP App (tool + `ui://` view)
+and, in HTTP mode, `GET /dashboard` (the same view) with `GET /dashboard/data` (its JSON).
+
+    view.py     the self-contained HTML document, built from assets/ (HTML, CSS, JS)
+    schemas.py  DashboardOut: the tool's structured result, also the JSON of /dashboard/data
+    tools.py    dashboard_app(): the MCP Apps extension with the tool and its ui:// resource
+    routes.py   dashboard_routes(): the two HTTP routes, behind the bearer-token roles
+"""

@@ -1,0 +1,64 @@
+"""`show_dashboard` as an MCP App: a read-only tool bound to the `ui://` dashboard view.
+
+A host with MCP Apps renders the view in a sandboxed iframe and hands it this tool's result
+through its bridge; the view's Refresh button calls the tool again through the host. A client
+without Apps still gets everything: the structured content (schema `DashboardOut`) and a short
+text summary, as the extension's graceful-degradation rule asks.
+
+No `from __future__ import annotations`: the SDK evaluates these annotations.
+"""
+
+from typing import Annotated
+
+import anyio.to_thread
+from mcp.server.apps import Apps
+from mcp_types import CallToolResult, TextContent
+
+from nba_mcp_deploy.access.permissions import current_caller
+from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.server.dashboard.schemas import DashboardOut
+from nba_mcp_deploy.server.dashboard.view import VIEW_URI, render_view
+from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.params import ModelId
+from nba_mcp_deploy.server.serving_tools import READ_ONLY
+
+
+def dashboard_app(host: ServiceHost, boundary: ToolBoundary) -> Apps:
+    """The MCP Apps extension holding `show_dashboard` and its view (pass it to the server)."""
+    apps = Apps()
+
+    @apps.tool(resource_uri=VIEW_URI, title="Deployment dashboard", annotations=READ_ONLY)
+    @boundary
+    async def show_dashboard(model_id: ModelId | None = None) -> Annotated[CallToolResult, DashboardOut]:
+        """Show the live deployment dashboard (an MCP App; text and structured data elsewhere).
+
+        Per model: versions with registry stage and active version, the A/B or canary traffic split
+        with request counts, each version's circuit breaker (closed / open / half-open, retry time),
+        latency p50/p95 and error-rate trends, the latest drift check (drifted features with method,
+        score, threshold and reference-vs-current histograms); then open alerts by severity and, for
+        admins, the last audit entries. model_id=null shows every deployed model.
+        """
+        from nba_mcp_deploy.dashboard.collect import build_snapshot
+        from nba_mcp_deploy.dashboard.summary import summary_text
+
+        caller = current_caller()
+
+        def snapshot() -> tuple[DashboardOut, str]:
+            services = host.services()
+            taken = build_snapshot(services, services.history, model_id, caller=caller)
+            return DashboardOut.model_validate(taken), summary_text(taken)
+
+        out, text = await anyio.to_thread.run_sync(snapshot)
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json")
+        )
+
+    apps.add_html_resource(
+        VIEW_URI,
+        render_view("app"),
+        name="deployment-dashboard",
+        title="NBA model deployments",
+        description="Live view of deployments, traffic, breakers, latency, drift, alerts and audit entries",
+        prefers_border=False,
+    )
+    return apps

@@ -1,0 +1,5 @@
+() => ({
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  width: window.innerWidth,
+  columns: getComputedStyle(document.querySelector("main")).gridTemplateColumns.split(" ").length,
+})
