@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from benchmarks.common import BenchRow
 
-SUITES = ("serving", "registry", "drift", "mlflow", "http", "replicas")
+SUITES = ("serving", "registry", "drift", "mlflow", "http", "replicas", "scaling")
 
 
 def machine_line() -> str:
@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows, markdown=args.markdown))
     if args.record:
         record(rows, command)
+        for suite in {r.suite for r in rows}:
+            plot = getattr(importlib.import_module(f"benchmarks.{suite}"), "plot", None)
+            if plot is not None:
+                print(f"Plot: {plot(rows)}")
     return 0 if all(r.met for r in rows) else 1
 
 
