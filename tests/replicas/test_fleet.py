@@ -71,9 +71,12 @@ def test_a_canary_is_visible_everywhere_and_resumed_when_its_replica_dies(pair, 
     first.experiments.close()  # the replica running the canary stops writing heartbeats, as if it died
     took = wait_for(lambda: second.experiments.canaries.running() == [MODEL], 20)
     assert took <= 3 * TAKEOVER_HEARTBEATS * HEARTBEAT_SEC
-    for i, record in enumerate(nba.records(200)):  # both steps' traffic, on the replica that took over
-        second.manager.predict(MODEL, [record], request_key=f"game-{i}")
-    second.experiments.canaries.evaluate(MODEL, with_quality=False)
+    records = nba.records(200)
+    for step in (0, 1):  # each step's traffic, on the replica that took over, then its evaluation
+        for i, record in enumerate(records[step * 100 : (step + 1) * 100]):
+            second.manager.predict(MODEL, [record], request_key=f"game-{step}-{i}")
+        status = second.experiments.canaries.evaluate(MODEL, with_quality=False)
+        assert status.step is None or status.step.index >= step, status.decision_reason
     wait_for(lambda: second.experiments.canary_status(MODEL).phase is CanaryPhase.PROMOTED, 10)
     status = second.experiments.canary_status(MODEL)
     assert [e.kind.value for e in status.history] == ["canary_started", "step_advanced", "promoted"]
