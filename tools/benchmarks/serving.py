@@ -31,7 +31,9 @@ from nba_mcp_deploy.services import build_services
 
 SUITE = "serving"
 REPO = Path(__file__).resolve().parents[2]
-ECHO = Path(__file__).resolve().with_name("echo_server.py")
+# Outside tools/benchmarks/: run as a script, its directory goes first on sys.path, where
+# benchmarks/http.py would shadow the standard library's `http`.
+ECHO = Path(__file__).resolve().parents[1] / "echo_server.py"
 
 
 def _models(workdir: Path) -> tuple[nba_models.TrainedModels, Path, Path]:
