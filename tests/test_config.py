@@ -46,6 +46,12 @@ def test_the_seed_variables_are_read(tmp_path: Path) -> None:
     assert config.log_level == "DEBUG"
 
 
+def test_audit_retention_is_off_unless_set(tmp_path: Path) -> None:
+    assert DeploymentConfig.from_env({}, tmp_path).audit_retention_sec is None
+    config = DeploymentConfig.from_env({"NBA_MCP_AUDIT_RETENTION_DAYS": "30"}, tmp_path)
+    assert config.audit_retention_days == 30 and config.audit_retention_sec == 30 * 86_400
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
@@ -60,6 +66,8 @@ def test_the_seed_variables_are_read(tmp_path: Path) -> None:
         ({"NBA_MCP_MODELROOTS": "x"}, "unknown NBA_MCP_"),
         ({"NBA_MCP_ROLE": "root"}, "role.*allowed roles: viewer, operator, admin"),
         ({"NBA_MCP_MAX_PAYLOAD_BYTES": "0"}, "max_payload_bytes"),
+        ({"NBA_MCP_AUDIT_RETENTION_DAYS": "0"}, "audit_retention_days"),
+        ({"NBA_MCP_AUDIT_RETENTION_DAYS": "forever"}, "NBA_MCP_AUDIT_RETENTION_DAYS"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path: Path, env: dict[str, str], names: str) -> None:

@@ -77,6 +77,8 @@ class DeploymentConfig:
     # canaries are evaluated even without traffic (served requests also trigger evaluations).
     experiment_window_size: int = 50_000
     canary_check_interval_sec: float = 5.0
+    # Audit entries older than this many days are deleted (every 1,000th write checks); None keeps all.
+    audit_retention_days: float | None = None
     # Access: the role of the local caller (stdio, and HTTP without tokens), the bearer-token
     # file for HTTP (`name role sha256-hex` lines), and the largest HTTP request body.
     role: str = "admin"
@@ -139,6 +141,12 @@ class DeploymentConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not value > 0:
                 raise ConfigError(name, value, "must be a number > 0")
+        if self.audit_retention_days is not None and (
+            isinstance(self.audit_retention_days, bool)
+            or not isinstance(self.audit_retention_days, int | float)
+            or not 0 < self.audit_retention_days < 1e6
+        ):
+            raise ConfigError("audit_retention_days", self.audit_retention_days, "a number of days > 0, or unset")
         if self.breaker_minimum_calls > self.breaker_window_size:
             raise ConfigError(
                 "breaker_minimum_calls",
@@ -173,6 +181,11 @@ class DeploymentConfig:
         if self.registry_dir not in roots:
             roots.append(self.registry_dir)
         return tuple(roots)
+
+    @property
+    def audit_retention_sec(self) -> float | None:
+        """`audit_retention_days` in seconds (None: the audit log keeps every entry)."""
+        return None if self.audit_retention_days is None else self.audit_retention_days * 86_400.0
 
     def replace(self, **changes: Any) -> DeploymentConfig:
         """A copy with some fields changed (validated again)."""
@@ -300,6 +313,7 @@ ENVIRONMENT: dict[str, tuple[str, Parser]] = {
     "NBA_MCP_MAX_REFERENCE_ROWS": ("max_reference_rows", _parse_int),
     "NBA_MCP_ALERT_WEBHOOK_URL": ("alert_webhook_url", _parse_str),
     "NBA_MCP_EXPERIMENT_WINDOW": ("experiment_window_size", _parse_int),
+    "NBA_MCP_AUDIT_RETENTION_DAYS": ("audit_retention_days", _parse_float),
     "NBA_MCP_CANARY_CHECK_SEC": ("canary_check_interval_sec", _parse_float),
     "NBA_MCP_ROLE": ("role", _parse_lower),
     "NBA_MCP_AUTH_TOKENS_FILE": ("auth_tokens_file", _parse_path),

@@ -75,3 +75,26 @@ def test_the_log_writes_caller_outcome_and_model_and_reads_newest_first(tmp_path
         assert log.entries(model_id="m", since=1001.0) == [second]
     finally:
         store.close()
+
+
+def test_with_a_retention_period_every_nth_write_deletes_what_is_older(tmp_path: Path) -> None:
+    store = SqliteRegistryStore(tmp_path, sync_every_commit=False)
+    clock = ManualClock(start=1000.0)
+    log = AuditLog(store, clock, retention_sec=100.0, prune_every=3)
+    admin = Caller("alice", Role.ADMIN)
+    try:
+        first = log.record(admin, "deploy_model", {"model_id": "m"})  # seq 1, at 1000
+        clock.advance(150)
+        second = log.record(admin, "deploy_model", {"model_id": "m"})  # seq 2, at 1150: no pruning yet
+        assert [e.seq for e in log.entries()] == [second.seq, first.seq]
+        clock.advance(10)
+        third = log.record(admin, "retire_version", {"model_id": "m"})  # seq 3, at 1160: prunes before 1060
+        assert third.seq == 3
+        assert [e.seq for e in log.entries()] == [third.seq, second.seq]
+        kept = AuditLog(store, clock)  # without a retention period nothing is ever deleted
+        clock.advance(10_000)
+        for _ in range(3):
+            kept.record(admin, "deploy_model", {"model_id": "m"})
+        assert len(log.entries()) == 5
+    finally:
+        store.close()

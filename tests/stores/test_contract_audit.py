@@ -96,3 +96,15 @@ def test_threads_appending_at_once_get_distinct_seqs_and_lose_nothing(store):
     entries = store.list_audit(limit=1000)
     assert len(entries) == 100 and len({e.seq for e in entries}) == 100
     assert sorted(e.caller for e in entries) == sorted(f"w{w}" for w in range(4) for _ in range(25))
+
+
+def test_pruning_deletes_only_older_entries_and_seqs_are_never_reused(store):
+    written = [store.append_audit(entry(at=T0 + i, tool=f"tool{i}")) for i in range(6)]
+    assert store.prune_audit(before=T0 + 4) == 4
+    assert [e.tool for e in store.list_audit()] == ["tool5", "tool4"]
+    assert store.prune_audit(before=T0 + 4) == 0
+    assert store.append_audit(entry(at=T0 + 9)).seq > written[-1].seq
+    for bad in (math.nan, math.inf, "yesterday", True):
+        with pytest.raises(InvalidInputError, match="before"):
+            store.prune_audit(before=bad)
+    assert len(store.list_audit()) == 3

@@ -30,6 +30,8 @@ MAX_DEPTH = 4
 SUMMARY_BUDGET = 4000  # characters of strings and keys in one summary, roughly
 MAX_MESSAGE = 1000
 MAX_AUDIT_LIMIT = 1000
+# With a retention period, entries older than it are deleted after every this many writes.
+PRUNE_EVERY = 1000
 
 
 @dataclass(frozen=True)
@@ -123,11 +125,19 @@ def validate_audit_query(model_id: str | None, since: float | None, limit: int) 
 
 
 class AuditLog:
-    """Writes and reads audit entries through the registry store, timestamped by the clock."""
+    """Writes and reads audit entries through the registry store, timestamped by the clock.
 
-    def __init__(self, store: RegistryStore, clock: Clock) -> None:
+    With `retention_sec`, every `prune_every`-th entry written (by its `seq`, so no state is kept
+    between calls or processes) also deletes the entries older than the retention period.
+    """
+
+    def __init__(
+        self, store: RegistryStore, clock: Clock, *, retention_sec: float | None = None, prune_every: int = PRUNE_EVERY
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._retention_sec = retention_sec
+        self._prune_every = prune_every
 
     def record(
         self,
@@ -152,7 +162,10 @@ class AuditLog:
             message=None if message is None else message[:MAX_MESSAGE],
             duration_ms=duration_ms,
         )
-        return self._store.append_audit(entry)
+        written = self._store.append_audit(entry)
+        if self._retention_sec is not None and written.seq is not None and written.seq % self._prune_every == 0:
+            self._store.prune_audit(before=entry.at - self._retention_sec)
+        return written
 
     def entries(self, model_id: str | None = None, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
         """Entries newest first: of one model, at or after `since`, at most `limit`."""

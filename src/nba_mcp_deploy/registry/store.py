@@ -119,7 +119,14 @@ class RegistryStore(Protocol):
         """Append an entry durably and return it with its `seq` (strictly increasing, never reused).
 
         `entry.arguments` must be JSON (InvalidInputError otherwise); `outcome` is 'ok' or
-        'error'. Entries are never changed or deleted through this interface.
+        'error'. Entries are never changed; only `prune_audit` deletes them.
+        """
+        ...
+
+    def prune_audit(self, before: float) -> int:
+        """Delete the entries written before `before` (epoch seconds); returns how many went.
+
+        The retention policy (`AuditLog`, `audit_retention_days`) calls it; `seq` values are never reused.
         """
         ...
 

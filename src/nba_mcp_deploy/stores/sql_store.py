@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from abc import abstractmethod
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -326,6 +327,13 @@ class SqlRegistryStore(RegistryStore):
         with self._write() as conn:
             seq = self._insert(conn, _INSERT_AUDIT, row, "seq")
         return dataclasses.replace(entry, arguments=json.loads(encoded), seq=seq)
+
+    def prune_audit(self, before: float) -> int:
+        if isinstance(before, bool) or not isinstance(before, int | float) or not math.isfinite(before):
+            raise InvalidInputError("before", before, "a finite time in epoch seconds")
+        with self._write() as conn:
+            deleted = conn.execute("DELETE FROM audit_log WHERE at < ?", (float(before),)).rowcount
+        return max(0, int(deleted))
 
     def list_audit(self, model_id: str | None = None, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
         validate_audit_query(model_id, since, limit)
