@@ -18,6 +18,9 @@ from tests.postgres import url_for
 from tests.replicas.conftest import POLL_SEC, wait_for
 
 MODEL = "win_prob"
+# One poll, the query and applying the document; generous for a shared CI machine, yet far below
+# the 10 s a replica that does not follow at all would be given.
+SLACK_SEC = 1.5
 
 
 def test_a_change_on_one_replica_is_followed_by_the_other_within_the_poll_interval(pair, nba: NbaModels):
@@ -31,12 +34,12 @@ def test_a_change_on_one_replica_is_followed_by_the_other_within_the_poll_interv
 
     first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.2, 0.8], sticky=True)
     took = wait_for(lambda: second.manager.routing(MODEL).split is not None, 10)
-    assert took <= POLL_SEC + 0.5, took
+    assert took <= POLL_SEC + SLACK_SEC, took
     assert second.manager.routing(MODEL).split.weights == (0.2, 0.8)
 
     second.manager.set_active_version(MODEL, "v2.0")  # and the other way round
     took = wait_for(lambda: first.manager.routing(MODEL).active == "v2.0", 10)
-    assert took <= POLL_SEC + 0.5, took
+    assert took <= POLL_SEC + SLACK_SEC, took
     assert first.manager.routing(MODEL).to_document() == second.manager.routing(MODEL).to_document()
     report = second.manager.health_check(MODEL)
     assert report.replica_id == "second"
@@ -73,7 +76,8 @@ def test_postgres_wakes_the_other_replica_without_waiting_for_the_poll(
         first.manager.deploy_model(MODEL, "v2.0", model_uri=str(nba.joblib_file), set_active=False)
         wait_for(lambda: second.manager.is_deployed(MODEL, "v2.0"), 60)
         first.manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.5, 0.5])
-        assert wait_for(lambda: second.manager.routing(MODEL).split is not None, 5) < 1.0
+        # Well before the 30 s poll: NOTIFY woke it (generous for a shared CI machine).
+        assert wait_for(lambda: second.manager.routing(MODEL).split is not None, 10) < 5.0
     finally:
         first.close()
         second.close()
