@@ -21,8 +21,7 @@ MODEL = "next_season"
 
 def main() -> None:
     nba_models.quiet_mlflow()
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([Path("data")])))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor([Path("data")])
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         nba_models.save_skops(trained.boosting, models / "gb.skops")

@@ -113,8 +113,7 @@ async def session(transcript: Transcript, trained: nba_models.TrainedModels) -> 
 
 async def record(output: Path) -> None:
     nba_models.quiet_mlflow()
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor([REPO / "data"])
     with tempfile.TemporaryDirectory(prefix="nba-agent-session-") as tmp:
         work = Path(tmp)
         models = work / "models"

@@ -97,9 +97,7 @@ def work_directory(requested: Path | None) -> Iterator[Path]:
 
 def prepare_models(models_dir: Path, data_roots: list[Path]) -> nba_models.TrainedModels:
     nba_models.quiet_mlflow()
-    csv = nba_models.find_raptor_csv(data_roots)
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(csv))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor(data_roots)
     nba_models.save_skops(trained.boosting, models_dir / "next_season_gb.skops")
     base = nba_models.save_mlflow_sklearn(trained.logistic, models_dir / "next_season_logistic", trained.holdout)
     nba_models.save_strict_pyfunc(base, models_dir / "next_season_strict", trained.holdout, models_dir / "code")

@@ -116,6 +116,12 @@ def train_models(dataset: pd.DataFrame, seed: int = 0) -> TrainedModels:
     return TrainedModels(boosting, logistic, accuracy, holdout.reset_index(drop=True))
 
 
+def train_on_raptor(data_roots: Sequence[Path], seed: int = 0) -> TrainedModels:
+    """Both models trained on the RAPTOR file found under `data_roots` (what every example,
+    benchmark and the demo start from)."""
+    return train_models(next_season_dataset(load_raptor(find_raptor_csv(data_roots))), seed)
+
+
 def quiet_mlflow() -> None:
     """MLflow logs INFO lines while saving models; the demo and examples print their own story.
 

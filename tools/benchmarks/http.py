@@ -181,8 +181,7 @@ def run(quick: bool) -> list[BenchRow]:
     with tempfile.TemporaryDirectory(prefix="nba-bench-http-") as tmp:
         workdir = Path(tmp)
         nba_models.quiet_mlflow()
-        dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-        trained = nba_models.train_models(dataset)
+        trained = nba_models.train_on_raptor([REPO / "data"])
         model_dir = nba_models.save_mlflow_sklearn(trained.logistic, workdir / "models" / "logistic", trained.holdout)
         records = nba_models.records(trained.holdout.iloc[:200])
         one_row = _split_body(records[:1])

@@ -111,8 +111,7 @@ def run(quick: bool) -> list[BenchRow]:
     nba_models.quiet_mlflow()
     with tempfile.TemporaryDirectory(prefix="nba-bench-mlflow-") as tmp:
         workdir = Path(tmp)
-        dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-        trained = nba_models.train_models(dataset)
+        trained = nba_models.train_on_raptor([REPO / "data"])
         skops_file = nba_models.save_skops(trained.logistic, workdir / "models" / "logistic.skops")
         record = nba_models.records(trained.holdout.iloc[:1])
         off = _serving(workdir, "off", skops_file)

@@ -180,8 +180,7 @@ def _mlflow_search(client: Any, filter_string: str) -> Callable[[], object]:
 
 
 def _model(workdir: Path) -> tuple[Path, list[dict[str, float]]]:
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor([REPO / "data"])
     skops_file = nba_models.save_skops(trained.logistic, workdir / "models" / "logistic.skops")
     return skops_file, nba_models.records(trained.holdout.iloc[:1])
 

@@ -14,71 +14,44 @@
 
 from __future__ import annotations
 
+import functools
 import re
-import statistics
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from benchmarks.common import BenchRow, interleaved_p50, row
-from evidently_baseline import arrays, column_names
+from benchmarks.drift import FEATURES, drift_rows
 from nba_mcp_deploy import nba_models
 from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.monitoring import DriftMethod, detect_drift_many, prepare_reference
 from nba_mcp_deploy.services import build_services
 
 SUITE = "scaling"
-FEATURES = 20
-SHIFTED = 5
 REPO = Path(__file__).resolve().parents[2]
 PLOT = REPO / "docs" / "benchmarks-scaling.png"
 DRIFT_NAME = "drift check, {rows:,} rows"
 PREDICT_NAME = "predict overhead, {records:,} record(s) per request"
 
 
-def _median_seconds(fn: Any, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def drift_row(rows: int, repeats: int) -> BenchRow:
-    reference, current = arrays(rows, FEATURES, SHIFTED, 0)
-    names = column_names(FEATURES)
-    prepared = prepare_reference({n: reference[:, j] for j, n in enumerate(names)})
-    current_columns = {n: np.ascontiguousarray(current[:, j]) for j, n in enumerate(names)}
-    reference_columns = [np.ascontiguousarray(reference[:, j]) for j in range(FEATURES)]
-    methods = [DriftMethod.KS_TEST, DriftMethod.PSI, DriftMethod.KL_DIVERGENCE]
-    pairs = list(zip(reference_columns, names, strict=True))
-    ours: list[float] = []
-    theirs: list[float] = []
-    for _ in range(repeats):
-        theirs.append(_median_seconds(lambda: [stats.ks_2samp(c, current_columns[n]) for c, n in pairs], 1))
-        ours.append(_median_seconds(lambda: detect_drift_many(prepared, current_columns, methods=methods), 1))
-    mine, base = statistics.median(ours), statistics.median(theirs)
+    """The drift suite's single-thread measurement at `rows` per side, held to this suite's target."""
+    (serial, _), _, _ = drift_rows(rows, repeats)
     return row(
         SUITE,
         DRIFT_NAME.format(rows=rows),
-        measured=mine,
-        baseline=base,
+        measured=serial.measured,
+        baseline=serial.baseline,
         unit="s",
-        ratio=mine / base,
+        ratio=serial.ratio,
         target="<= 1x scipy",
-        met=mine <= base,
+        met=serial.measured <= serial.baseline,
         note=f"KS+PSI+KL, {FEATURES} features, 1 thread; baseline scipy ks_2samp loop (KS alone); median of {repeats}",
     )
 
 
 def predict_rows(sizes: list[int], repeats: int) -> list[BenchRow]:
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor([REPO / "data"])
     model = trained.logistic
     pool = trained.holdout[nba_models.FEATURES]
     out = []
@@ -92,8 +65,8 @@ def predict_rows(sizes: list[int], repeats: int) -> list[BenchRow]:
             matrix = frame.to_numpy(dtype=np.float64)
             calls = max(1, 2000 // records)
             ours, native = interleaved_p50(
-                lambda p=payload: manager.predict("bench", p),  # type: ignore[misc]
-                lambda m=matrix: model.predict(m),  # type: ignore[misc]
+                functools.partial(manager.predict, "bench", payload),
+                functools.partial(model.predict, matrix),
                 calls=calls,
                 repeats=repeats,
             )

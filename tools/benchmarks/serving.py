@@ -38,8 +38,7 @@ ECHO = Path(__file__).resolve().parents[1] / "echo_server.py"
 
 def _models(workdir: Path) -> tuple[nba_models.TrainedModels, Path, Path]:
     nba_models.quiet_mlflow()
-    dataset = nba_models.next_season_dataset(nba_models.load_raptor(nba_models.find_raptor_csv([REPO / "data"])))
-    trained = nba_models.train_models(dataset)
+    trained = nba_models.train_on_raptor([REPO / "data"])
     skops_file = nba_models.save_skops(trained.logistic, workdir / "models" / "logistic.skops")
     mlflow_dir = nba_models.save_mlflow_sklearn(
         trained.logistic, workdir / "models" / "logistic_mlflow", trained.holdout
