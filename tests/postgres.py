@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from tools.local_postgres import LocalPostgres, find_binaries
 
+from tests.ci import in_ci
+
 ENV_URL = "NBA_TEST_POSTGRES_URL"
 DATABASE = "registry_tests"
 
@@ -27,7 +29,7 @@ def require_postgres() -> None:
     """Skip (locally) or fail (in CI) when the PostgreSQL server binaries are missing."""
     if find_binaries() is not None:
         return
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         pytest.fail("PostgreSQL is not installed; in CI .ci/run must apt-get install postgresql", pytrace=False)
     pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); CI runs these cases")
 

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -129,12 +128,6 @@ class LocalPostgres:
                 with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
                     conn.execute(f'CREATE DATABASE "{name}"')
 
-    def create_schema(self, database: str, schema: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.conninfo(database), autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-
     def __enter__(self) -> LocalPostgres:
         return self.start()
 
@@ -164,16 +157,6 @@ class LocalPostgres:
         if check and result.returncode != 0:
             log = self.log.read_text()[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr or result.stdout}\n{log}")
-
-
-@contextlib.contextmanager
-def running(fast: bool = True) -> Iterator[LocalPostgres]:
-    """A fresh cluster for the duration of the block, removed afterwards."""
-    server = LocalPostgres(fast=fast)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from nba_mcp_deploy.access.permissions import ROLE_NAMES
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import ConfigError
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     token_add = token_commands.add_parser("add", help="add a token; prints it once")
     token_add.add_argument("name", help="who or what uses it (shown as the caller in the audit log)")
-    token_add.add_argument("role", choices=("viewer", "operator", "admin"))
+    token_add.add_argument("role", choices=ROLE_NAMES)
     token_add.add_argument("--file", type=Path, default=None, help="token file (default: NBA_MCP_AUTH_TOKENS_FILE)")
     demo = commands.add_parser("demo", help="run the end-to-end demo and print a report")
     demo.add_argument(

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.ci import in_ci
+
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "run_plan.mjs"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -37,7 +39,7 @@ def require_browser() -> None:
     ]
     if missing:
         message = f"browser tests need {', '.join(missing)}: {INSTALL}"
-        if os.environ.get("CI"):
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
 

@@ -73,7 +73,12 @@ def test_the_sampler_samples_until_closed() -> None:
     assert all(calls.acquire(timeout=5) for _ in range(3))
     sampler.close()
     assert sampler._thread is not None and not sampler._thread.is_alive()
-    HealthSampler(calls.release, interval_sec=0).start()  # 0: no thread at all
+    while calls.acquire(blocking=False):  # what was sampled before the close
+        pass
+    assert not calls.acquire(timeout=0.1)  # nothing after it
+    idle_calls = threading.Semaphore(0)
+    HealthSampler(idle_calls.release, interval_sec=0).start()  # 0: no sampling at all
+    assert not idle_calls.acquire(timeout=0.2)
 
 
 def test_capacity_must_hold_a_line() -> None:

@@ -107,3 +107,15 @@ def _has_reference(services) -> bool:
     except Exception:
         return False
     return True
+
+
+def test_a_refused_batching_change_leaves_the_batchers_as_they_were(pair, nba: NbaModels):
+    first, second = pair
+    first.manager.deploy_model(MODEL, "v1.0", model_uri=str(nba.skops_file))
+    wait_for(lambda: second.manager.is_deployed(MODEL, "v1.0"), 60)
+    second.sync.close()  # its routing goes stale
+    first.manager.set_active_version(MODEL, "v1.0")  # a save elsewhere moves the revision on
+    with pytest.raises(ConflictError, match="another replica changed it"):
+        second.manager.set_batching(MODEL, 8, 1.0)
+    assert second.manager.batching_of(MODEL) is None
+    assert all(v.batcher is None for v in second.manager.routing(MODEL).versions.values())

@@ -35,7 +35,7 @@ import httpx2
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from benchmarks.common import BenchRow, row
+from benchmarks.common import BenchRow, row, stop_processes
 from benchmarks.loadgen import LoadResult, generator, run_load
 from nba_mcp_deploy import nba_models
 
@@ -75,12 +75,7 @@ def _process(command: list[str], *, cwd: Path, env: dict[str, str], ready: str, 
         _wait_for(ready, process, log)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes([process])
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import BenchRow, latencies, percentile, row
+from benchmarks.common import BenchRow, latencies, percentile, row, stop_processes
 from benchmarks.registry import MODELS, _mlflow_client, _payload, _quiet_mlflow, _search_queries, _timed
 from local_postgres import LocalPostgres
 from nba_mcp_deploy import nba_models
@@ -265,10 +265,7 @@ def _replicas(workdir: Path, url: str, count: int) -> Iterator[tuple[list[str], 
                 time.sleep(0.1)
         yield [base + "/mcp" for base in urls], [process.pid for process in processes]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        stop_processes(processes, timeout=30)
 
 
 def _ready(base: str) -> bool:

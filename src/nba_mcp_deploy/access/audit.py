@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nba_mcp_deploy.access.permissions import Caller
@@ -54,12 +54,9 @@ class AuditEntry:
 @dataclass
 class _Budget:
     left: int = SUMMARY_BUDGET
-    cut: bool = field(default=False)
 
     def spend(self, amount: int) -> bool:
         self.left -= amount
-        if self.left < 0:
-            self.cut = True
         return self.left >= 0
 
 

@@ -126,11 +126,9 @@ class TokenFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._signature: tuple[int, int, int] | None = None
-        self._entries: tuple[TokenEntry, ...] = ()
         self._problem: str | None = None
-        self._signature = self._stat()
-        self._entries = read_token_file(path)  # a bad file at start-up is a configuration error
+        self._signature: tuple[int, int, int] | None = self._stat()
+        self._entries: tuple[TokenEntry, ...] = read_token_file(path)  # a bad file at start-up is a configuration error
 
     @property
     def entries(self) -> tuple[TokenEntry, ...]:

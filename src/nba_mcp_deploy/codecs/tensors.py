@@ -92,31 +92,30 @@ def check_shape(shape: Any, field: str) -> list[int]:
     return shape
 
 
-def check_value(value: Any, datatype: str, field: str) -> float | int | bool | None:
+def check_value(value: Any, datatype: str, field: str) -> None:
     """One element of a numeric tensor, checked against its datatype (null = a missing value)."""
     kind = type(value)
     if value is None:
-        return None
+        return
     if datatype in FLOAT_TYPES:
         if kind is float or kind is int:
-            return value  # type: ignore[no-any-return]
+            return
         allowed = "a number or null"
     elif datatype == "BOOL":
         if kind is bool:
-            return value  # type: ignore[no-any-return]
+            return
         allowed = "true, false or null"
     else:
         if kind is int and (value >= 0 or datatype in SIGNED_TYPES):
-            return value  # type: ignore[no-any-return]
+            return
         allowed = "a whole number >= 0 or null" if datatype in UNSIGNED_TYPES else "a whole number or null"
     raise InvalidInputError(field, value, f"datatype {datatype} takes {allowed}")
 
 
-def check_values(values: list[Any], datatype: str, field: str) -> list[Any]:
+def check_values(values: list[Any], datatype: str, field: str) -> None:
     """Every element of a numeric tensor checked (one pass of type tests in the common case);
     the error names the first bad element, e.g. `inputs[0].data[3]`."""
     if datatype in FLOAT_TYPES and all(type(v) is float or type(v) is int for v in values):
-        return values
+        return
     for index, value in enumerate(values):
         check_value(value, datatype, f"{field}[{index}]")
-    return values

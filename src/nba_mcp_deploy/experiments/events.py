@@ -64,10 +64,6 @@ class Listeners:
         with self._lock:
             self._listeners = (*self._listeners, listener)
 
-    def remove(self, listener: ExperimentListener) -> None:
-        with self._lock:
-            self._listeners = tuple(x for x in self._listeners if x is not listener)
-
     def notify(self, event: ExperimentEvent) -> None:
         for listener in self._listeners:
             try:

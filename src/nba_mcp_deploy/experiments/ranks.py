@@ -18,21 +18,10 @@ import numpy as np
 
 from nba_mcp_deploy.experiments.distributions import normal_quantile
 from nba_mcp_deploy.experiments.twosample import FloatArray, Method, TwoSampleResult, check_confidence, two_samples
+from nba_mcp_deploy.monitoring.performance import mid_ranks
 
 MIN_SAMPLE = 3
 _Z_975 = normal_quantile(0.975)
-
-
-def mid_ranks(values: FloatArray) -> tuple[FloatArray, float]:
-    """1-based ranks with ties sharing their mean rank, and the tie term sum(t^3 - t)."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], ordered.shape[0]]
-    sizes = (ends - starts).astype(np.float64)
-    ranks = np.empty(ordered.shape[0])
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ranks, float(np.sum(sizes**3 - sizes))
 
 
 def median_standard_error(values: FloatArray) -> float:

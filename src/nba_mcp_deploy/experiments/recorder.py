@@ -54,36 +54,31 @@ class TrafficRecorder:
         self._next_seq = 0
         self._models: dict[str, deque[Recorded]] = {}
         self._taps: dict[str, Tap] = {}
-        self.failures = 0
 
     def observe(self, batch: PredictionBatch) -> None:
-        """`PredictionObserver`: record an A/B-routed request, then hand it to the model's tap."""
-        try:
-            if batch.routed_by in AB_ROUTES and batch.failover_from is None:
-                with self._lock:
-                    records = self._models.get(batch.model_id)
-                    if records is None:
-                        records = self._models[batch.model_id] = deque(maxlen=self.capacity)
-                    records.append(
-                        Recorded(
-                            self._next_seq,
-                            batch.timestamp,
-                            batch.version,
-                            batch.request_key,
-                            batch.request_id,
-                            batch.latency_ms,
-                            batch.error is not None,
-                            batch.prediction_ids,
-                        )
+        """`PredictionObserver`: record an A/B-routed request, then hand it to the model's tap (the observer
+        fan-out isolates and logs failures)."""
+        if batch.routed_by in AB_ROUTES and batch.failover_from is None:
+            with self._lock:
+                records = self._models.get(batch.model_id)
+                if records is None:
+                    records = self._models[batch.model_id] = deque(maxlen=self.capacity)
+                records.append(
+                    Recorded(
+                        self._next_seq,
+                        batch.timestamp,
+                        batch.version,
+                        batch.request_key,
+                        batch.request_id,
+                        batch.latency_ms,
+                        batch.error is not None,
+                        batch.prediction_ids,
                     )
-                    self._next_seq += 1
-            tap = self._taps.get(batch.model_id)
-            if tap is not None:
-                tap(batch)
-        except Exception:
-            self.failures += 1
-            if self.failures in (1, 10, 100) or self.failures % 1000 == 0:
-                log.warning("experiment recorder could not record a request", exc_info=True)
+                )
+                self._next_seq += 1
+        tap = self._taps.get(batch.model_id)
+        if tap is not None:
+            tap(batch)
 
     def mark(self) -> int:
         """The sequence number the next recorded request will get (where a new period starts)."""

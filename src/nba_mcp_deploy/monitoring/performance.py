@@ -70,6 +70,18 @@ def infer_task(predictions: FloatArray, actuals: FloatArray) -> ModelTask:
     return ModelTask.REGRESSION
 
 
+def mid_ranks(values: FloatArray) -> tuple[FloatArray, float]:
+    """1-based ranks with ties sharing their mean rank, and the tie term sum(t^3 - t)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], ordered.shape[0]]
+    sizes = (ends - starts).astype(np.float64)
+    ranks = np.empty(ordered.shape[0])
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)  # mean of ranks starts+1 .. ends
+    return ranks, float(np.sum(sizes**3 - sizes))
+
+
 def roc_auc(actual: FloatArray, scores: FloatArray, positive: float) -> float | None:
     """Area under the ROC curve (Mann-Whitney with mid-ranks for ties); None without both classes."""
     is_pos = actual == positive
@@ -77,13 +89,7 @@ def roc_auc(actual: FloatArray, scores: FloatArray, positive: float) -> float | 
     n_neg = int(is_pos.shape[0] - n_pos)
     if n_pos == 0 or n_neg == 0:
         return None
-    order = np.argsort(scores, kind="stable")
-    ordered = scores[order]
-    ranks = np.empty(ordered.shape[0])
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], ordered.shape[0]]
-    mid = (starts + ends + 1) / 2.0  # average of 1-based ranks starts+1 .. ends
-    ranks[order] = np.repeat(mid, ends - starts)
+    ranks, _ = mid_ranks(scores)
     return float((ranks[is_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 

@@ -68,7 +68,7 @@ class ModelRegistry:
 
     `store` persists (see RegistryStore); `clock` stamps records; `listeners` are told about
     every stage change (see StageListener) — the serving layer uses them to deploy and
-    activate promoted versions; `runs` is where training runs are read (see runs.py).
+    activate promoted versions; `use_runs` attaches where training runs are read (see runs.py).
     Thread-safe as long as the store is.
     """
 
@@ -78,12 +78,11 @@ class ModelRegistry:
         *,
         clock: Clock | None = None,
         listeners: Sequence[StageListener] = (),
-        runs: TrainingRuns | None = None,
     ) -> None:
         self._store = store
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._listeners: tuple[StageListener, ...] = tuple(listeners)
-        self._runs = runs
+        self._runs: TrainingRuns | None = None  # attached by `use_runs` once MLflow is set up
 
     @property
     def store(self) -> RegistryStore:

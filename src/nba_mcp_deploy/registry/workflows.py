@@ -34,9 +34,12 @@ class MetricGate:
     def __post_init__(self) -> None:
         validate_name(self.metric, "gates.metric")
         tolerance = self.tolerance
-        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not math.isfinite(tolerance):
-            raise InvalidInputError("gates.tolerance", tolerance, "expected a finite number >= 0")
-        if tolerance < 0:
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, int | float)
+            or not math.isfinite(tolerance)
+            or tolerance < 0
+        ):
             raise InvalidInputError("gates.tolerance", tolerance, "expected a finite number >= 0")
 
 

@@ -56,7 +56,6 @@ class ControlSync:
         self._problems: dict[str, list[str]] = {}
         self._failure: str | None = None
         self._last_ok = self._clock.monotonic()
-        self.applied = 0
         self._unsubscribe: Callable[[], None] | None = None
         self._worker = PeriodicWorker(self._on_worker, interval_sec, NAME)
 
@@ -64,12 +63,6 @@ class ControlSync:
         """Poll every interval, and at once whenever the store pushes a change."""
         self._unsubscribe = self._store.subscribe(self._worker.wake)
         self._worker.start()
-
-    def wake(self) -> None:
-        self._worker.wake()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        return self._worker.wait_idle(timeout)
 
     def _on_worker(self, _on_timer: bool) -> None:
         self.sync_now()
@@ -97,7 +90,6 @@ class ControlSync:
             problems = self._manager.apply_document(model_id, record.document, record.revision)
             if self._on_applied is not None:
                 problems += self._on_applied(model_id, record.document)
-            self.applied += 1
             log.info(
                 "applied routing from the store",
                 extra={"model_id": model_id, "revision": record.revision, "by": record.updated_by},

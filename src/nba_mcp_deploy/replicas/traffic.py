@@ -76,7 +76,7 @@ class VersionCounts:
 
     def latency_percentile(self, q: float) -> float | None:
         """The q-th percentile (0-100) of successful latencies, as its bucket's upper bound."""
-        total = sum(n for n in self.latency.values() if n > 0)
+        total = self.successes
         if total == 0:
             return None
         rank = max(1, math.ceil(q / 100 * total))
@@ -106,37 +106,33 @@ class TrafficCounters:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], VersionCounts] = {}
         self._dirty: set[tuple[str, str]] = set()
-        self.failures = 0
 
     def observe(self, batch: PredictionBatch) -> None:
-        """`PredictionObserver`: count one served request. Never raises."""
-        try:
-            key = (batch.model_id, batch.version)
-            failed = batch.error is not None
-            ab = batch.routed_by in AB_ROUTES and batch.failover_from is None
-            with self._lock:
-                counts = self._counts.get(key)
-                if counts is None:
-                    counts = self._counts[key] = VersionCounts()
-                counts.requests += 1
-                counts.rows += len(batch.prediction_ids)
-                if failed:
-                    counts.errors += 1
-                else:
-                    bucket = latency_bucket(batch.latency_ms)
-                    counts.latency[bucket] = counts.latency.get(bucket, 0) + 1
-                if ab:
-                    counts.ab_requests += 1
-                    counts.ab_errors += failed
-                self._dirty.add(key)
-                if batch.failover_from is not None:
-                    away = (batch.model_id, batch.failover_from)
-                    if away not in self._counts:
-                        self._counts[away] = VersionCounts()
-                    self._counts[away].failovers += 1
-                    self._dirty.add(away)
-        except Exception:
-            self.failures += 1
+        """`PredictionObserver`: count one served request (the observer fan-out isolates and logs failures)."""
+        key = (batch.model_id, batch.version)
+        failed = batch.error is not None
+        ab = batch.routed_by in AB_ROUTES and batch.failover_from is None
+        with self._lock:
+            counts = self._counts.get(key)
+            if counts is None:
+                counts = self._counts[key] = VersionCounts()
+            counts.requests += 1
+            counts.rows += len(batch.prediction_ids)
+            if failed:
+                counts.errors += 1
+            else:
+                bucket = latency_bucket(batch.latency_ms)
+                counts.latency[bucket] = counts.latency.get(bucket, 0) + 1
+            if ab:
+                counts.ab_requests += 1
+                counts.ab_errors += failed
+            self._dirty.add(key)
+            if batch.failover_from is not None:
+                away = (batch.model_id, batch.failover_from)
+                if away not in self._counts:
+                    self._counts[away] = VersionCounts()
+                self._counts[away].failovers += 1
+                self._dirty.add(away)
 
     def snapshot(self, model_id: str) -> dict[str, VersionCounts]:
         """This instance's live counters of a model, by version (copies)."""

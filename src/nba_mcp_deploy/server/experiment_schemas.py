@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from nba_mcp_deploy.experiments.canary import CanaryStatus
     from nba_mcp_deploy.experiments.comparison import MetricComparison
     from nba_mcp_deploy.experiments.events import ExperimentEvent
-    from nba_mcp_deploy.experiments.guards import GuardResult
 
 UNIT_RULE = (
     "tests compare one value per unit: a unit is a request_key (sticky routing), or a request sent without one; "
@@ -150,16 +149,6 @@ class GuardOut(ToolOutput):
     threshold: float | None
     detail: str
 
-    @classmethod
-    def from_core(cls, guard: "GuardResult") -> "GuardOut":
-        return cls(
-            name=guard.name,
-            status=guard.status.value,
-            value=guard.value,
-            threshold=guard.threshold,
-            detail=guard.detail,
-        )
-
 
 class CanaryEventOut(ToolOutput):
     kind: str = Field(description="canary_started | step_advanced | rolled_back | aborted | promoted | failed")
@@ -179,7 +168,7 @@ class CanaryEventOut(ToolOutput):
             at=event.at,
             reason=event.reason,
             actor=event.actor,
-            guards=[GuardOut.from_core(g) for g in event.guards],
+            guards=[GuardOut.model_validate(g) for g in event.guards],
         )
 
 
@@ -245,7 +234,7 @@ class CanaryOut(ToolOutput):
                 stable_errors=step.stable_errors,
                 failovers=step.failovers,
             ),
-            guards=[GuardOut.from_core(g) for g in status.guards],
+            guards=[GuardOut.model_validate(g) for g in status.guards],
             decision=status.decision.value if status.decision is not None else None,
             decision_reason=status.decision_reason,
             reason=status.reason,

@@ -134,7 +134,6 @@ class InferenceApi:
         model, version = _path(request)
         routing = self._manager().routing(model)
         served = described_version(routing, version)
-        assert served.signature is not None  # set by deploy_model
         versions = [served.version] if version is not None else routing.sorted_versions()
         body = open_inference.model_metadata(model, versions, served.signature, platform=SERVER_NAME)
         body["parameters"] = {"described_version": served.version, "active_version": routing.active}

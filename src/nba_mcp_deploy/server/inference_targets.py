@@ -76,7 +76,7 @@ def feature_order(routing: ModelRouting, version: str | None) -> Sequence[str]:
 def check_outputs(routing: ModelRouting, version: str | None, wanted: Sequence[str]) -> None:
     """Refuse outputs a reachable version lacks before it runs (e.g. predict_proba of a regressor)."""
     for served in reachable_versions(routing, version):
-        names = [] if served.signature is None else served.signature.output_names()
+        names = served.signature.output_names()
         missing = [name for name in wanted if name not in names]
         if missing:
             raise InvalidInputError(

@@ -194,8 +194,7 @@ class MicroBatcher:
         matrix = batch[0].features if len(batch) == 1 else np.concatenate([item.features for item in batch])
         try:
             output = self._infer(matrix)
-            if len(output.predictions) != rows:
-                raise ValueError(f"the model returned {len(output.predictions)} predictions for {rows} rows")
+            output.check_rows(rows)
         except Exception as exc:
             self._count(batch, rows, failed=True)
             for item in batch:

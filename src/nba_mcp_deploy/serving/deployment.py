@@ -53,7 +53,7 @@ class ServedVersion:
     breaker: CircuitBreaker
     metrics: VersionMetrics
     # What it takes and returns (for protocol metadata), read at deploy time.
-    signature: ModelSignature | None = None
+    signature: ModelSignature
     shadow_stats: ShadowStats = field(default_factory=ShadowStats)
     # Set while the model batches requests (`ModelRouting.batching`); swapped, never mutated.
     batcher: MicroBatcher | None = None

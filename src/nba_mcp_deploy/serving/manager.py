@@ -176,13 +176,12 @@ class ModelServingManager:
                 served = self._served(model_id, version, model_instance, model_uri, feature_names, warmup_input)
                 with self._control:
                     routing = self._routes.get(model_id) or empty_routing(model_id)
-                    if routing.batching is not None:
-                        served.batcher = self._batcher(served, routing.batching)
                     versions = {**routing.versions, version: served}
                     routing = routing.with_changes(versions=versions)
                     if set_active or routing.active is None:
                         routing = _activate(routing, version)
                     self._publish(routing, ControlKind.DEPLOYED, version)
+                    self._ensure_batchers(routing)  # after the save: a refused deploy starts no worker
                 log.info("deployed", extra={"load_ms": round(served.load_ms, 1), "active": routing.active})
                 return self._info(routing)
         finally:
@@ -242,7 +241,7 @@ class ModelServingManager:
             if isinstance(model, EstimatorModel):
                 model.prepare()
             output = model.infer(model.warmup_input())
-            _check_output(output, rows=len(model.warmup_input()))
+            output.check_rows(len(model.warmup_input()))
         except Exception as exc:
             raise ModelLoadError(
                 f"{model_id} {version} loaded but failed its warm-up call: {type(exc).__name__}: {exc}{keeps}"
@@ -263,12 +262,8 @@ class ModelServingManager:
         When the model batches requests (`set_batching`), this thread waits for its batch.
         """
         call = self._admit(model_id, inputs, version, request_key)
-        batcher = call.served.batcher
-        if batcher is not None and len(call.features) <= batcher.settings.max_batch_size:
-            future = self._enqueue(call, batcher)
-            if future is not None:
-                return future.result()
-        return self._call_model(call)
+        future = self._batched(call)
+        return self._call_model(call) if future is None else future.result()
 
     def submit_predict(
         self,
@@ -281,11 +276,9 @@ class ModelServingManager:
         completed by the batch's worker thread. Routing, input and breaker errors raise here;
         without batching the call runs now and the future is already done."""
         call = self._admit(model_id, inputs, version, request_key)
-        batcher = call.served.batcher
-        if batcher is not None and len(call.features) <= batcher.settings.max_batch_size:
-            future = self._enqueue(call, batcher)
-            if future is not None:
-                return future
+        future = self._batched(call)
+        if future is not None:
+            return future
         done: Future[PredictionResult] = Future()
         try:
             done.set_result(self._call_model(call))
@@ -298,7 +291,7 @@ class ModelServingManager:
         start = time.perf_counter()
         try:
             output = call.served.model.infer(call.features)
-            _check_output(output, len(call.features))
+            output.check_rows(len(call.features))
         except Exception as exc:
             raise self._failed(call, exc, (time.perf_counter() - start) * 1000) from exc
         return self._succeeded(call, output, (time.perf_counter() - start) * 1000)
@@ -348,6 +341,13 @@ class ModelServingManager:
             if permit is None:
                 raise CircuitOpenError(model_id, original.version, *self._retry_time(original))
         return _Call(routing, served, routed_by, request_id, request_key, features, permit, failover_from)
+
+    def _batched(self, call: _Call) -> Future[PredictionResult] | None:
+        """The request's place in its version's batch; None when it calls the model on its own."""
+        batcher = call.served.batcher
+        if batcher is None or len(call.features) > batcher.settings.max_batch_size:
+            return None
+        return self._enqueue(call, batcher)
 
     def _enqueue(self, call: _Call, batcher: MicroBatcher) -> Future[PredictionResult] | None:
         """Hand the request to its version's batcher; None if that batcher has just been closed."""
@@ -600,21 +600,17 @@ class ModelServingManager:
         Replaces any earlier setting; versions deployed later batch too. Requests with more rows
         than `max_batch_size` call the model on their own.
         """
-        settings = BatchSettings(max_batch_size, max_wait_ms)
-        with self._control:
-            routing = self._routing(model_id)
-            self._rebatch(routing, settings)
-            routing = routing.with_changes(batching=settings)
-            self._publish(routing, ControlKind.BATCHING_SET)
-            return self._info(routing)
+        return self._change_batching(model_id, BatchSettings(max_batch_size, max_wait_ms), ControlKind.BATCHING_SET)
 
     def clear_batching(self, model_id: str) -> DeploymentInfo:
         """Each request calls the model on its own again (the default)."""
+        return self._change_batching(model_id, None, ControlKind.BATCHING_CLEARED)
+
+    def _change_batching(self, model_id: str, settings: BatchSettings | None, kind: ControlKind) -> DeploymentInfo:
         with self._control:
-            routing = self._routing(model_id)
-            self._rebatch(routing, None)
-            routing = routing.with_changes(batching=None)
-            self._publish(routing, ControlKind.BATCHING_CLEARED)
+            routing = self._routing(model_id).with_changes(batching=settings)
+            self._publish(routing, kind)
+            self._rebatch(routing, settings)  # after the save: a refused change leaves the batchers as they were
             return self._info(routing)
 
     def batching_of(self, model_id: str) -> BatchSettings | None:
@@ -642,11 +638,17 @@ class ModelServingManager:
                 settings = routing.batching  # keep what this replica does
         if settings != routing.batching:
             self._rebatch(routing, settings)
-        elif settings is not None:
-            for served in routing.versions.values():
-                if served.batcher is None:
-                    served.batcher = self._batcher(served, settings)
-        return routing.with_changes(batching=settings), problems
+        routing = routing.with_changes(batching=settings)
+        self._ensure_batchers(routing)
+        return routing, problems
+
+    def _ensure_batchers(self, routing: ModelRouting) -> None:
+        """Give a batcher to each version without one when the model batches (a version just loaded)."""
+        if routing.batching is None:
+            return
+        for served in routing.versions.values():
+            if served.batcher is None:
+                served.batcher = self._batcher(served, routing.batching)
 
     def _batcher(self, served: ServedVersion, settings: BatchSettings) -> MicroBatcher:
         return MicroBatcher(served.model.infer, settings, clock=self._clock, name=f"{served.model_id}-{served.version}")
@@ -947,8 +949,3 @@ def _observed_values(output: ModelOutput) -> npt.NDArray[Any]:
     if probabilities is not None and probabilities.ndim == 2 and probabilities.shape[1] == 2:
         return probabilities[:, 1]
     return output.predictions
-
-
-def _check_output(output: ModelOutput, rows: int) -> None:
-    if len(output.predictions) != rows:
-        raise ValueError(f"the model returned {len(output.predictions)} predictions for {rows} rows")

@@ -61,6 +61,11 @@ class ModelOutput:
     probabilities: npt.NDArray[np.float64] | None = None
     classes: Sequence[Any] | None = None
 
+    def check_rows(self, rows: int) -> None:
+        """ValueError unless the model answered one prediction per input row."""
+        if len(self.predictions) != rows:
+            raise ValueError(f"the model returned {len(self.predictions)} predictions for {rows} rows")
+
 
 class LoadedModel(Protocol):
     """A model ready to answer: what a loader hands to the serving manager."""

@@ -103,11 +103,6 @@ class PostgresRegistryStore(SqlRegistryStore):
     def where(self) -> str:
         return self._where
 
-    @property
-    def url(self) -> str:
-        """The database URL without its password."""
-        return self._url.render_as_string(hide_password=True)
-
     def subscribe(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
         with self._lock:
             self._check_open()

@@ -1,4 +1,4 @@
-"""A SearchQuery as SQL that sqlite and PostgreSQL both run (only the placeholder differs).
+"""A SearchQuery as SQL that sqlite and PostgreSQL both run (only case-insensitive matching differs).
 
 Nothing from the query is pasted into the SQL text except names from fixed tables (sort
 columns, operators); every value travels as a parameter.
@@ -32,11 +32,14 @@ SQL_OPERATORS = {
 }
 
 
+PLACEHOLDER = "?"
+
+
 @dataclass(frozen=True)
 class Dialect:
-    """What differs between SQL databases here: the placeholder and case-insensitive matching."""
+    """What differs between SQL databases here: case-insensitive matching. Both take `?`
+    placeholders (the PostgreSQL store's connection turns them into the driver's `%s`)."""
 
-    placeholder: str
     # A condition true when {column} contains the LIKE pattern {ph}, ignoring ASCII case.
     contains: str
 
@@ -44,10 +47,9 @@ class Dialect:
 # sqlite's LIKE already ignores ASCII case (and only ASCII case). PostgreSQL's ILIKE would also
 # fold non-ASCII letters (by the database's locale), so both sides are folded in ASCII only. The
 # PostgreSQL store's connection turns `?` into the driver's `%s` (see stores/postgres.py).
-SQLITE = Dialect("?", "{column} LIKE {ph} ESCAPE '\\'")
+SQLITE = Dialect("{column} LIKE {ph} ESCAPE '\\'")
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 POSTGRESQL = Dialect(
-    "?",
     f"translate({{column}}, '{_UPPER}', '{_LOWER}') LIKE translate({{ph}}, '{_UPPER}', '{_LOWER}') ESCAPE '\\'",
 )
 
@@ -91,7 +93,7 @@ def filters(query: SearchQuery, dialect: Dialect) -> Filters:
     Each side table has at most one row per (version, name), so an inner join filters without
     multiplying rows, and lets the database start from the most selective index.
     """
-    ph = dialect.placeholder
+    ph = PLACEHOLDER
     out = Filters()
     for column, value in (
         ("model_id", query.model_id),
@@ -145,7 +147,7 @@ def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any
 
 def search_sql(query: SearchQuery, dialect: Dialect = SQLITE) -> SearchSql:
     """The statements for `query` in `dialect`."""
-    ph = dialect.placeholder
+    ph = PLACEHOLDER
     f = filters(query, dialect)
     sort_joins, order, sort_params = order_clause(query.order_by, ph)
     source = f"FROM versions v {' '.join(f.joins)}"
