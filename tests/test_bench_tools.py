@@ -15,7 +15,8 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from tests.conftest import REPO, subprocess_env
+from nba_mcp_deploy import nba_models
+from tests.conftest import REPO, NbaModels, subprocess_env
 
 pytestmark = pytest.mark.anyio
 
@@ -53,3 +54,20 @@ async def test_the_echo_baseline_server_starts_as_the_serving_suite_runs_it(tmp_
             result = await client.call_tool("echo", {"text": "x"})
     assert [t.name for t in tools.tools] == ["echo"]
     assert result.content[0].text == "x"
+
+
+async def test_the_bare_model_baseline_server_scores_as_the_model_does(tmp_path, nba: NbaModels) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[str(REPO / "tools" / "model_server.py"), str(nba.skops_file), *nba_models.FEATURES],
+        env={"PYTHONPATH": str(REPO / "src")},
+        cwd=str(tmp_path),
+    )
+    records = nba.records(2)
+    with anyio.fail_after(60), open(tmp_path / "stderr.log", "w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            result = await client.call_tool("predict", {"inputs": records})
+    assert not result.is_error, result.content
+    matrix = nba.trained.holdout[nba_models.FEATURES].iloc[:2].to_numpy()
+    expected = nba.trained.boosting.predict_proba(matrix).tolist()
+    assert result.structured_content == {"result": expected}

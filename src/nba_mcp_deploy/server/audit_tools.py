@@ -11,9 +11,9 @@ from pydantic import Field
 from nba_mcp_deploy.access.audit import MAX_AUDIT_LIMIT, AuditLog
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.hints import READ_ONLY
 from nba_mcp_deploy.server.output_model import ToolOutput
 from nba_mcp_deploy.server.params import ModelId
-from nba_mcp_deploy.server.serving_tools import READ_ONLY
 
 
 class AuditEntryOut(ToolOutput):

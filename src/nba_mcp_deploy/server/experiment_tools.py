@@ -13,8 +13,8 @@ from pydantic import Field
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.experiment_schemas import ABTestOut, CanaryOut
+from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY
 from nba_mcp_deploy.server.params import ModelId, Version
-from nba_mcp_deploy.server.serving_tools import CHANGES, READ_ONLY
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.experiments.service import ExperimentService

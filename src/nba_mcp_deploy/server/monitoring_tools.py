@@ -16,6 +16,7 @@ from pydantic import Field
 from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.hints import READ_ONLY, SETS
 from nba_mcp_deploy.server.params import ModelId, Version
 from nba_mcp_deploy.server.schemas import (
     ActualsOut,
@@ -25,7 +26,6 @@ from nba_mcp_deploy.server.schemas import (
     PerformanceOut,
     ReferenceOut,
 )
-from nba_mcp_deploy.server.serving_tools import READ_ONLY, SETS
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.monitoring.service import MonitoringService

@@ -17,6 +17,7 @@ from nba_mcp_deploy.access.permissions import current_caller
 from nba_mcp_deploy.errors import DeployError, NotFoundError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY, SETS
 from nba_mcp_deploy.server.params import ModelId, Version
 from nba_mcp_deploy.server.registry_schemas import (
     ComparisonOut,
@@ -26,7 +27,6 @@ from nba_mcp_deploy.server.registry_schemas import (
     StageChangeResultOut,
     StatisticsOut,
 )
-from nba_mcp_deploy.server.serving_tools import CHANGES, READ_ONLY, SETS
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.registry.records import StageChangeResult

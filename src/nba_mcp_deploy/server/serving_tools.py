@@ -8,22 +8,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY, REMOVES, SETS
 from nba_mcp_deploy.server.params import Fraction, ModelId, ModelUri, RequestKey, Version
 from nba_mcp_deploy.server.predict_call import predict_without_blocking
 from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthOut, PredictOut
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.manager import ModelServingManager
-
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
-SETS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-REMOVES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 
 def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:

@@ -19,8 +19,8 @@ from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.dashboard.schemas import DashboardOut
 from nba_mcp_deploy.server.dashboard.view import VIEW_URI, render_view
 from nba_mcp_deploy.server.errors import ToolBoundary
+from nba_mcp_deploy.server.hints import READ_ONLY
 from nba_mcp_deploy.server.params import ModelId
-from nba_mcp_deploy.server.serving_tools import READ_ONLY
 
 
 def dashboard_app(host: ServiceHost, boundary: ToolBoundary) -> Apps:
