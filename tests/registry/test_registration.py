@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -42,6 +43,44 @@ def test_versions_have_one_spelling(registry):
     with pytest.raises(ConflictError):
         registry.register_model("m", "v1.2")
     assert registry.get_model("m", "v1.02").version == "v1.2"
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("v0", "v0"),
+        ("v00", "v0"),
+        ("v10.0", "v10.0"),
+        ("v1.00", "v1.0"),
+        ("v0.0.0.7", "v0.0.0.7"),
+        ("v007.10", "v7.10"),
+    ],
+)
+def test_a_version_is_stored_in_its_canonical_spelling(registry, given, canonical):
+    assert registry.register_model("m", given).version == canonical
+    assert registry.get_model("m", canonical).version == canonical
+
+
+class Score(float):
+    """A float subclass (like numpy's float64): stored as the plain float JSON gives back."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"z": 1.5, "y": "text", "x": None, "w": True, "v": 3},
+        {"b": Score(0.5)},
+        {"b": Score(0.5), "a": (1, 2), "c": {"nested": [1.0, None]}},
+    ],
+)
+def test_hyperparameters_are_stored_as_json_gives_them_back(registry, given):
+    stored = registry.register_model("m", "v1", hyperparameters=given).hyperparameters
+    assert stored == json.loads(json.dumps(given)) == registry.get_model("m", "v1").hyperparameters
+    assert list(stored) == sorted(given)
+    assert [type(value) for value in stored.values()] == [
+        type(value) for value in json.loads(json.dumps(given, sort_keys=True)).values()
+    ]
+    assert stored is not given
 
 
 @pytest.mark.parametrize(
