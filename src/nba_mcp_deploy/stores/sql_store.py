@@ -144,8 +144,9 @@ class SqlRegistryStore(RegistryStore):
     # -- versions ----------------------------------------------------------------------------
 
     def add_version(self, version: ModelVersion, change: StageChange) -> StageChange:
+        key = key_params(version.ref)
         with self._write() as conn:
-            existing = conn.execute(_ID_AND_STAGE, key_params(version.ref)).fetchone()
+            existing = conn.execute(_ID_AND_STAGE, key).fetchone()
             if existing is not None:
                 raise _already_registered(version.ref, existing[1])
             parent = version.parent
@@ -153,7 +154,7 @@ class SqlRegistryStore(RegistryStore):
                 lock = " FOR SHARE" if self.flavour.lock_rows else ""
                 if conn.execute(_ID_AND_STAGE + lock, key_params(parent)).fetchone() is None:
                     raise NotFoundError(f"parent {parent} of {version.ref} is not registered")
-            version_id = self._insert(conn, _INSERT_VERSION, version_row(version), "id")
+            version_id = self._insert(conn, _INSERT_VERSION, version_row(version, sort=key[1]), "id")
             conn.execute(_INSERT_DETAILS, details_row(version_id, version))
             if version.metrics:
                 conn.executemany(

@@ -133,16 +133,26 @@ class SqliteRegistryStore(SqlRegistryStore):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all or nothing, durable when the block exits."""
-        with self._write_lock, self._translated():
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
+        """One write transaction: all or nothing, durable when the block exits.
+
+        One generator with the translation inline (not `_translated()` around it): it runs on
+        every registration, and a second context manager there is overhead for nothing.
+        """
+        with self._write_lock:
             try:
-                yield conn
-                conn.execute("COMMIT")
-            finally:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+            except Exception as exc:
+                translated = self._translate(exc)
+                if translated is None:
+                    raise
+                raise translated from exc
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -161,20 +171,27 @@ class SqliteRegistryStore(SqlRegistryStore):
         """sqlite3 and OS errors become ours; our own errors pass through."""
         try:
             yield
-        except DeployError:
-            raise
-        except sqlite3.IntegrityError as exc:
-            raise ConflictError(f"the registry refused a write that breaks one of its rules: {exc}") from exc
-        except sqlite3.OperationalError as exc:
+        except Exception as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _translate(self, exc: Exception) -> DeployError | None:
+        """Our error for a sqlite3 or OS error; None for any other (ours included), raised as it is."""
+        if isinstance(exc, DeployError):
+            return None
+        if isinstance(exc, sqlite3.IntegrityError):
+            return ConflictError(f"the registry refused a write that breaks one of its rules: {exc}")
+        if isinstance(exc, sqlite3.OperationalError):
             if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(
+                return StoreError(
                     f"the registry database {str(self._path)!r} stayed locked by another process for "
                     f"more than {self._busy_timeout_sec:g}s; try again"
-                ) from exc
-            raise StoreError(f"the registry database {str(self._path)!r} failed: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise refuse(self._path, f"SQLite reports: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise StoreError(f"the registry database {str(self._path)!r} failed: {exc}") from exc
-        except OSError as exc:
-            raise StoreError(f"the registry database {str(self._path)!r} failed: {exc}") from exc
+                )
+            return StoreError(f"the registry database {str(self._path)!r} failed: {exc}")
+        if isinstance(exc, sqlite3.DatabaseError):
+            return refuse(self._path, f"SQLite reports: {exc}")
+        if isinstance(exc, sqlite3.Error | OSError):
+            return StoreError(f"the registry database {str(self._path)!r} failed: {exc}")
+        return None
