@@ -591,7 +591,7 @@ class SqlRegistryStore(RegistryStore):
 
     def _append_change(self, conn: SqlConnection, change: StageChange) -> StageChange:
         seq = self._insert(conn, _INSERT_CHANGE, change_row(change), "seq")
-        return dataclasses.replace(change, seq=seq)
+        return change.with_seq(seq)
 
 
 def _already_registered(ref: VersionRef, stage: str) -> ConflictError:
