@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
+import random
 
 import pytest
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
 from nba_mcp_deploy.registry.records import VersionRef
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.registry.validation import MAX_HYPERPARAMETERS_JSON, validate_hyperparameters
 
 
 def test_a_registration_returns_the_stored_version(registry, clock):
@@ -42,6 +45,89 @@ def test_versions_have_one_spelling(registry):
     with pytest.raises(ConflictError):
         registry.register_model("m", "v1.2")
     assert registry.get_model("m", "v1.02").version == "v1.2"
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("v0", "v0"),
+        ("v00", "v0"),
+        ("v10.0", "v10.0"),
+        ("v1.00", "v1.0"),
+        ("v0.0.0.7", "v0.0.0.7"),
+        ("v007.10", "v7.10"),
+    ],
+)
+def test_a_version_is_stored_in_its_canonical_spelling(registry, given, canonical):
+    assert registry.register_model("m", given).version == canonical
+    assert registry.get_model("m", canonical).version == canonical
+
+
+class Score(float):
+    """A float subclass (like numpy's float64): stored as the plain float JSON gives back."""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"z": 1.5, "y": "text", "x": None, "w": True, "v": 3},
+        {"b": Score(0.5)},
+        {"b": Score(0.5), "a": (1, 2), "c": {"nested": [1.0, None]}},
+    ],
+)
+def test_hyperparameters_are_stored_as_json_gives_them_back(registry, given):
+    stored = registry.register_model("m", "v1", hyperparameters=given).hyperparameters
+    assert stored == json.loads(json.dumps(given)) == registry.get_model("m", "v1").hyperparameters
+    assert list(stored) == sorted(given)
+    assert [type(value) for value in stored.values()] == [
+        type(value) for value in json.loads(json.dumps(given, sort_keys=True)).values()
+    ]
+    assert stored is not given
+
+
+def _round_trip(value):
+    """The rule as it was first written: what a JSON round trip gives, at most 64 KiB of JSON."""
+    encoded = json.dumps(value, allow_nan=False, sort_keys=True)
+    if len(encoded) > MAX_HYPERPARAMETERS_JSON:
+        raise ValueError("too big")
+    return json.loads(encoded)
+
+
+def _scalar_documents():
+    rng = random.Random(3)
+    values = [0, -1, 10**19, -(10**19) - 7, 10**25, 0.1, -0.0, 1e308, 5e-324, True, False, None, "", "é", "🏀", 'a"b']
+    for _ in range(300):
+        yield {f"p{i}": rng.choice(values) for i in range(rng.randint(0, 6))}
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"s": "x" * 5_000},
+        {"s": "x" * 65_520},  # 65,529 characters of JSON: accepted
+        {"s": "x" * 65_530},  # 65,539: refused
+        {"u": "é" * 10_000},  # 60,009 (each é is \u00e9)
+        {"u": "é" * 11_000},
+        {"emoji": "🏀" * 5_400},  # 64,812 (a surrogate pair each)
+        {"emoji": "🏀" * 5_500},
+        {"n": math.nan},
+        {"huge": 10**30},
+        {"t": (1, 2)},
+        {"f": Score(0.5), "s": "x"},
+        *_scalar_documents(),
+    ],
+)
+def test_hyperparameters_are_checked_exactly_as_a_json_round_trip(given):
+    try:
+        expected = _round_trip(given)
+    except ValueError:
+        with pytest.raises(InvalidInputError):
+            validate_hyperparameters(given)
+        return
+    got = validate_hyperparameters(given)
+    assert got == expected
+    assert list(got) == list(expected)
+    assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
 
 
 @pytest.mark.parametrize(
@@ -123,3 +209,9 @@ def test_statistics(registry):
     stats = registry.get_statistics()
     assert (stats.total_models, stats.total_versions, stats.production_count) == (1, 2, 1)
     assert stats.by_framework == {"sklearn": 1, "xgboost": 1}
+
+
+def test_metrics_are_stored_as_plain_floats(registry):
+    v = registry.register_model("m", "v1", metrics={"a": 0.5, "b": 3, "c": Score(0.25)})
+    assert v.metrics == {"a": 0.5, "b": 3.0, "c": 0.25}
+    assert [type(value) for value in v.metrics.values()] == [float, float, float]

@@ -46,6 +46,32 @@ def test_registering_an_existing_version_is_a_conflict_and_changes_nothing(store
     assert len(store.history("m")) == 1
 
 
+def test_a_version_spelled_otherwise_is_the_same_version(store):
+    add(store, "m", "v1.2")
+    with pytest.raises(ConflictError, match=r"m:v1.02 is already registered \(stage development\)"):
+        add(store, "m", "v1.02")
+    assert [v.version for v in store.list_versions("m")] == ["v1.2"]
+
+
+def test_an_existing_version_with_a_missing_parent_is_still_a_conflict(store):
+    add(store, "m", "v1")
+    with pytest.raises(ConflictError, match=r"m:v1 is already registered"):
+        add(store, "m", "v1", parent="v0")
+    assert len(store.history("m")) == 1
+
+
+def test_a_registration_breaking_another_rule_is_refused_and_the_store_stays_usable(store):
+    """Not the version key but the one-production rule refuses the row: nothing of it is written."""
+    add(store, "m", "v1", stage=Stage.PRODUCTION)
+    with pytest.raises(ConflictError, match="refused a write"):
+        add(store, "m", "v2", stage=Stage.PRODUCTION, metrics={"acc": 0.5}, tags={"team": "LAL"})
+    assert [v.version for v in store.list_versions("m")] == ["v1"]
+    assert len(store.history("m")) == 1
+    assert store.search(SearchQuery(tags={"team": "LAL"})).total == 0
+    add(store, "m", "v2", metrics={"acc": 0.5}, tags={"team": "LAL"})
+    assert [v.version for v in store.search(SearchQuery(tags={"team": "LAL"})).items] == ["v2"]
+
+
 def test_a_missing_parent_is_refused_and_nothing_is_written(store):
     with pytest.raises(NotFoundError, match="parent m:v0 of m:v1 is not registered"):
         add(store, "m", "v1", parent="v0")

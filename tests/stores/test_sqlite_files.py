@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from nba_mcp_deploy.errors import StoreError
-from nba_mcp_deploy.stores.sqlite import FILE_NAME, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite import CHECKPOINT_PAGES, FILE_NAME, SqliteRegistryStore
 from nba_mcp_deploy.stores.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.stores.factories import add
 
@@ -116,6 +117,29 @@ def test_the_registry_file_is_in_wal_mode_and_ours(tmp_path):
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     conn.close()
     store.close()
+
+
+@pytest.mark.parametrize(("sync_every_commit", "synchronous"), [(True, 2), (False, 1)])
+def test_every_connection_syncs_as_configured_and_checkpoints_less_often(tmp_path, sync_every_commit, synchronous):
+    """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's connection."""
+    store = SqliteRegistryStore(tmp_path, sync_every_commit=sync_every_commit)
+    seen: list[tuple[int, int]] = []
+
+    def settings() -> None:
+        with store._write() as conn:
+            seen.append(
+                (
+                    conn.execute("PRAGMA synchronous").fetchone()[0],
+                    conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0],
+                )
+            )
+
+    settings()
+    thread = threading.Thread(target=settings)
+    thread.start()
+    thread.join()
+    store.close()
+    assert seen == [(synchronous, CHECKPOINT_PAGES)] * 2
 
 
 def test_damage_found_after_opening_is_a_store_error(tmp_path):

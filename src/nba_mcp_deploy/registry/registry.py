@@ -141,7 +141,7 @@ class ModelRegistry:
                 f"a new version starts in {allowed}; then promote_model it to {start.value}",
             )
         parent_ref = None if parent is None else VersionRef.parse(parent, default_model_id=model_id)
-        if parent_ref == VersionRef(model_id, version):
+        if parent_ref is not None and parent_ref == VersionRef(model_id, version):
             raise InvalidInputError("parent", str(parent_ref), "a version cannot be its own parent")
         now, actor = self._clock.now(), validate_actor(actor)
         record = ModelVersion(

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nba_mcp_deploy.errors import InvalidInputError
-from nba_mcp_deploy.identifiers import version_key
 from nba_mcp_deploy.registry.records import ChangeReason, ModelVersion, StageChange, VersionRef
 from nba_mcp_deploy.registry.stages import Stage
 
@@ -37,10 +36,10 @@ _ENCODER = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":
 
 def version_sort(version: str) -> str:
     """Text that sorts like `version_key`: each part zero-padded to 6 digits (the scheme's maximum)."""
-    return ".".join(f"{part:06d}" for part in version_key(version))
+    return ".".join([f"{int(part):06d}" for part in version[1:].split(".")])  # version_key, inlined
 
 
-def key_params(ref: VersionRef) -> tuple[str, str]:
+def key_params(ref: VersionRef | ModelVersion) -> tuple[str, str]:
     """The (model_id, version_sort) pair a version is looked up by."""
     return ref.model_id, version_sort(ref.version)
 
@@ -53,13 +52,13 @@ def to_json(value: Mapping[str, Any], field: str) -> str:
         raise InvalidInputError(field, value, f"expected a JSON document: {exc}") from None
 
 
-def version_row(v: ModelVersion) -> tuple[Any, ...]:
-    """The values of VERSION_INSERT_COLUMNS for `v`."""
+def version_row(v: ModelVersion, sort: str | None = None) -> tuple[Any, ...]:
+    """The values of VERSION_INSERT_COLUMNS for `v` (`sort`: its version_sort, when known already)."""
     parent = v.parent
     return (
         v.model_id,
         v.version,
-        version_sort(v.version),
+        version_sort(v.version) if sort is None else sort,
         v.stage.value,
         v.framework,
         v.algorithm,

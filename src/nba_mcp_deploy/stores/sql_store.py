@@ -59,7 +59,9 @@ def marks(columns: str) -> str:
     return ", ".join("?" for _ in columns.split(","))
 
 
-_INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({marks(VERSION_INSERT_COLUMNS)})"
+INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({marks(VERSION_INSERT_COLUMNS)})"
+# A new version's row, or nothing when its (model_id, version_sort) is taken.
+INSERT_NEW_VERSION = INSERT_VERSION + " ON CONFLICT (model_id, version_sort) DO NOTHING"
 _INSERT_DETAILS = f"INSERT INTO version_details ({DETAILS_INSERT_COLUMNS}) VALUES ({marks(DETAILS_INSERT_COLUMNS)})"
 _INSERT_CHANGE = (
     "INSERT INTO stage_changes (model_id, version, from_stage, to_stage, changed_at, actor, reason, note) "
@@ -136,6 +138,11 @@ class SqlRegistryStore(RegistryStore):
     def _insert(self, conn: SqlConnection, sql: str, params: Sequence[Any], id_column: str) -> int:
         """Run an INSERT of one row and return the id the database gave it."""
 
+    @abstractmethod
+    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
+        """Insert a `versions` row (VERSION_INSERT_COLUMNS) and return its id; None, with nothing
+        inserted and the transaction still usable, when its (model_id, version_sort) is taken."""
+
     def _serialise(self, conn: SqlConnection, key: int) -> None:
         """Queue behind every other transaction that takes the same key (until it ends)."""
         if self.flavour.needs_serialising:
@@ -144,16 +151,19 @@ class SqlRegistryStore(RegistryStore):
     # -- versions ----------------------------------------------------------------------------
 
     def add_version(self, version: ModelVersion, change: StageChange) -> StageChange:
+        key = key_params(version)
         with self._write() as conn:
-            existing = conn.execute(_ID_AND_STAGE, key_params(version.ref)).fetchone()
-            if existing is not None:
-                raise _already_registered(version.ref, existing[1])
             parent = version.parent
             if parent is not None:
                 lock = " FOR SHARE" if self.flavour.lock_rows else ""
                 if conn.execute(_ID_AND_STAGE + lock, key_params(parent)).fetchone() is None:
+                    self._refuse_registered(conn, version.ref, key)  # that error first, as always
                     raise NotFoundError(f"parent {parent} of {version.ref} is not registered")
-            version_id = self._insert(conn, _INSERT_VERSION, version_row(version), "id")
+            # The insert itself finds an existing version (the unique index): no SELECT before it.
+            version_id = self._insert_version(conn, version_row(version, sort=key[1]))
+            if version_id is None:
+                self._refuse_registered(conn, version.ref, key)
+                raise ConflictError(f"{version.ref} was being registered by another writer at once; try again")
             conn.execute(_INSERT_DETAILS, details_row(version_id, version))
             if version.metrics:
                 conn.executemany(
@@ -166,6 +176,12 @@ class SqlRegistryStore(RegistryStore):
                     [(version_id, name, value) for name, value in version.tags.items()],
                 )
             return self._append_change(conn, change)
+
+    def _refuse_registered(self, conn: SqlConnection, ref: VersionRef, key: tuple[str, str]) -> None:
+        """ConflictError if `ref` is registered already (read inside the caller's write transaction)."""
+        existing = conn.execute(_ID_AND_STAGE, key).fetchone()
+        if existing is not None:
+            raise _already_registered(ref, existing[1])
 
     def get_version(self, model_id: str, version: str) -> ModelVersion:
         with self._read() as conn:
@@ -575,7 +591,7 @@ class SqlRegistryStore(RegistryStore):
 
     def _append_change(self, conn: SqlConnection, change: StageChange) -> StageChange:
         seq = self._insert(conn, _INSERT_CHANGE, change_row(change), "seq")
-        return dataclasses.replace(change, seq=seq)
+        return change.with_seq(seq)
 
 
 def _already_registered(ref: VersionRef, stage: str) -> ConflictError:
