@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nba_mcp_deploy.errors import InvalidInputError
+from nba_mcp_deploy.identifiers import version_key
 from nba_mcp_deploy.registry.records import ChangeReason, ModelVersion, StageChange, VersionRef
 from nba_mcp_deploy.registry.stages import Stage
 
@@ -36,7 +37,7 @@ _ENCODER = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":
 
 def version_sort(version: str) -> str:
     """Text that sorts like `version_key`: each part zero-padded to 6 digits (the scheme's maximum)."""
-    return ".".join([f"{int(part):06d}" for part in version[1:].split(".")])  # version_key, inlined
+    return ".".join([f"{part:06d}" for part in version_key(version)])
 
 
 def key_params(ref: VersionRef | ModelVersion) -> tuple[str, str]:
