@@ -59,6 +59,19 @@ async def test_a_second_server_lists_from_the_catalogue_then_builds_on_the_first
         services.close()
 
 
+async def test_a_call_before_any_listing_passes_the_access_gate(config: DeploymentConfig, tmp_path: Path) -> None:
+    catalogue = ToolCatalogue(tmp_path / "catalogue.json", "build-1")
+    async with Client(build_server(ServiceHost(config), catalogue=catalogue)) as client:
+        await client.list_tools()  # the catalogue is written
+    viewer = config.replace(role="viewer")
+    server = build_server(ServiceHost(viewer), catalogue=catalogue)
+    async with Client(server) as client:
+        assert server.has_pending
+        denied = await client.call_tool("register_model", {"model_id": "m", "version": "v1.0"})
+    assert denied.is_error
+    assert denied.content[0].text.startswith("permission denied: register_model needs the WRITE permission")
+
+
 @pytest.mark.parametrize(
     "spoil",
     [

@@ -45,7 +45,7 @@ class GatedServer(DeferredToolsServer):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         run = functools.partial(super().call_tool, name, arguments, context)
-        if name not in self.tool_names:
+        if not self.has_tool(name):
             return await run()  # the SDK answers "Unknown tool"; there is nothing to guard or audit
         result: CallToolResult | InputRequiredResult = await self.gate.call(name, arguments, run)
         return result

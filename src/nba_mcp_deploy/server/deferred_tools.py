@@ -37,7 +37,7 @@ class DeferredToolsServer(MCPServer[Any]):
     def __init__(self, catalogue: ToolCatalogue | None = None, **settings: Any) -> None:
         self._catalogue = catalogue
         self._pending: list[Callable[[], None]] = []
-        self.tool_names: set[str] = set()  # built or pending
+        self._tool_names: set[str] = set()  # built, or added to `_pending` by a registration that ran
         self._deferring = catalogue is not None
         super().__init__(**settings)
 
@@ -63,12 +63,18 @@ class DeferredToolsServer(MCPServer[Any]):
             super().add_tool, fn, name, title, description, annotations, icons, meta, structured_output
         )
         self.defer(add)
-        self.tool_names.add(name or fn.__name__)
+        self._tool_names.add(name or fn.__name__)
 
     def remove_tool(self, name: str) -> None:
         self.build_pending()
         super().remove_tool(name)
-        self.tool_names.discard(name)
+        self._tool_names.discard(name)
+
+    def has_tool(self, name: str) -> bool:
+        """Whether a tool of this name exists, building the pending registrations first: a
+        registration function that has not run yet has not named its tools."""
+        self.build_pending()
+        return name in self._tool_names
 
     @property
     def has_pending(self) -> bool:
