@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -18,6 +17,7 @@ from nba_mcp_deploy.experiments import CanaryPhase, CanaryStatus, EventKind, Exp
 from nba_mcp_deploy.services import Services, build_services
 from tests.experiments.conftest import M, install_coins
 from tests.experiments.doubles import Coin, record
+from tests.waiting import wait_for
 
 
 class Recorder:
@@ -63,13 +63,6 @@ def drive(
             served.append(("v2.0" if " v2.0 " in str(exc) else "v1.0", True))
         assert services.experiments.wait_idle(5)
     return served
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_a_healthy_canary_ends_in_production(
@@ -169,7 +162,7 @@ def test_outcomes_showing_a_worse_candidate_roll_it_back_on_the_timer(services: 
     assert status(services).phase is CanaryPhase.RUNNING  # nothing says it is worse yet
     services.monitoring.get(M).log_actuals(outcomes)  # the games end; no more traffic needed
 
-    wait_for(lambda: status(services).phase is not CanaryPhase.RUNNING)
+    wait_for(lambda: status(services).phase is not CanaryPhase.RUNNING, 5.0)
 
     final = status(services)
     assert final.phase is CanaryPhase.ROLLED_BACK and "accuracy" in final.reason
@@ -192,7 +185,7 @@ def test_the_timer_ends_a_bake_time_without_traffic(
     )
 
     clock.advance(61)
-    wait_for(lambda: status(services).step.index == 1)
+    wait_for(lambda: status(services).step.index == 1, 5.0)
 
     assert services.manager.get_deployment(M).ab_test.weights == [0.0, 1.0]  # type: ignore[union-attr]
 
@@ -218,7 +211,7 @@ def test_changing_traffic_behind_the_canary_stops_it_and_leaves_traffic_alone(
 ) -> None:
     services.experiments.start_canary(M, "v2.0")
     services.manager.setup_ab_test(M, ["v1.0", "v2.0"], [0.2, 0.8])
-    wait_for(lambda: status(services).phase is not CanaryPhase.RUNNING)
+    wait_for(lambda: status(services).phase is not CanaryPhase.RUNNING, 5.0)
     final = status(services)
     assert final.phase is CanaryPhase.ABORTED
     assert "traffic was changed outside the canary (the candidate's weight is now 0.8)" in final.reason

@@ -24,6 +24,7 @@ from nba_mcp_deploy.serving.results import HealthStatus
 from tests.conftest import NbaModels
 from tests.mlflow_sync.conftest import client_of, mirrored, sync_of
 from tests.mlflow_sync.server import MlflowServer
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +35,6 @@ M = "win_prob"
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     with MlflowServer(tmp_path_factory.mktemp("mlflow-outage")) as server:
         yield server
-
-
-def wait_for(condition: Any, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def mlflow_health(services: Services) -> Any:
@@ -78,7 +70,7 @@ def test_ten_writes_during_an_outage_reach_mlflow_in_order_when_it_returns(
     monitor.detect_feature_drift()
     services.mlflow.flusher.flush()  # type: ignore[union-attr]
 
-    assert wait_for(lambda: mlflow_health(services).status is HealthStatus.DEGRADED)
+    wait_for(lambda: mlflow_health(services).status is HealthStatus.DEGRADED, 15.0, 0.05)
     health = services.manager.health_check()
     dependency = mlflow_health(services)
     backlog = registry.store.outbox_counts().pending
@@ -145,12 +137,12 @@ def test_a_change_mlflow_keeps_refusing_is_parked_reported_and_retried(
         {"model_id": "ghost", "version": "v1.0", "to_stage": "production", "reason": "promoted"},
     )
     registry.register_model("real", "v1.0")
-    assert wait_for(lambda: registry.store.outbox_counts().parked == 1)
+    wait_for(lambda: registry.store.outbox_counts().parked == 1, 15.0, 0.05)
     assert sync.drain(30)  # the registration behind it was not blocked
     dependency = mlflow_health(services)
     assert dependency.status is HealthStatus.DEGRADED and dependency.failed == 1
     assert "parked" in dependency.reasons[0] and "ghost:v1.0 has no MLflow version yet" in dependency.reasons[0]
     report = sync.sync_registry(direction="export", retry_failed=True, wait_sec=5)
     assert report.notes[0] == "1 parked changes offered again"
-    assert wait_for(lambda: registry.store.outbox_counts().parked == 1)  # still refused, still kept
+    wait_for(lambda: registry.store.outbox_counts().parked == 1, 15.0, 0.05)  # still refused, still kept
     services.close()

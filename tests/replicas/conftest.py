@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,16 +11,6 @@ from nba_mcp_deploy.services import Services, build_services
 from tests.postgres import url_for
 
 POLL_SEC = 0.5
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> float:
-    """Seconds until `condition` held (AssertionError after `timeout`)."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        time.sleep(0.005)
-    return time.monotonic() - start
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

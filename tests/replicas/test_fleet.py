@@ -9,7 +9,7 @@ from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.experiments.canary import CanaryPhase
 from nba_mcp_deploy.experiments.canary_state import HEARTBEAT_SEC, TAKEOVER_HEARTBEATS
 from tests.conftest import NbaModels
-from tests.replicas.conftest import wait_for
+from tests.waiting import wait_for
 
 MODEL = "win_prob"
 

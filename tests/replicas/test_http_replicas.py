@@ -25,6 +25,7 @@ from tests.conftest import NbaModels
 from tests.postgres import url_for
 from tests.replicas.cluster import Cluster, Replica
 from tests.server.http_server import connect
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -81,16 +82,6 @@ async def call(client: Client, tool: str, **arguments: Any) -> Any:
 
 async def clients(stack: AsyncExitStack, deployment: Deployment) -> list[Client]:
     return [await stack.enter_async_context(connect(r.server, deployment.token)) for r in deployment.replicas]
-
-
-async def wait_until(check: Any, timeout: float) -> float:
-    """Seconds until the async `check()` is true."""
-    start = time.monotonic()
-    while not await check():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        await anyio.sleep(0.01)
-    return time.monotonic() - start
 
 
 async def two_versions_everywhere(replicas: list[Client], model_id: str) -> None:

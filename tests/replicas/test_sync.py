@@ -15,7 +15,8 @@ from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.services import build_services
 from tests.conftest import NbaModels
 from tests.postgres import url_for
-from tests.replicas.conftest import POLL_SEC, wait_for
+from tests.replicas.conftest import POLL_SEC
+from tests.waiting import wait_for
 
 MODEL = "win_prob"
 # One poll, the query and applying the document; generous for a shared CI machine, yet far below

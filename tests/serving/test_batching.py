@@ -23,6 +23,7 @@ from nba_mcp_deploy.serving.ports import ModelOutput, PredictionBatch
 from nba_mcp_deploy.serving.results import PredictionResult
 from tests.conftest import NbaModels
 from tests.serving.doubles import SumModel, rec
+from tests.waiting import wait_for
 
 M = "m"
 
@@ -59,13 +60,6 @@ def run_in_threads(calls: list[Callable[[], Any]]) -> list[Any]:
     for thread in threads:
         thread.join(timeout=60)
     return results
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 class Collector:
@@ -107,7 +101,7 @@ def test_a_batch_waits_for_max_wait_on_the_clock_then_calls_the_model_once() -> 
     time.sleep(0.12)
     assert infer.batches == []
     clock.advance(0.001)
-    wait_until(lambda: len(got.results) == 3)
+    wait_for(lambda: len(got.results) == 3)
     assert infer.batches == [3]
     for i in range(3):
         output, error = got.results[i]
@@ -122,7 +116,7 @@ def test_a_full_batch_runs_without_waiting_and_the_rest_forms_the_next() -> None
     got = Collector()
     for i in range(9):
         batcher.submit(np.array([[float(i), 0.0]]), got.done(i))
-    wait_until(lambda: len(got.results) == 8)
+    wait_for(lambda: len(got.results) == 8)
     assert infer.batches == [4, 4]
     batcher.close(timeout=5)  # closing drains the ninth without waiting for the clock
     assert infer.batches == [4, 4, 1]
@@ -140,7 +134,7 @@ def test_multi_row_requests_are_kept_whole_and_sliced_back() -> None:
     batcher.submit(np.array([[1.0, 0.0], [2.0, 0.0]]), got.done(0))
     batcher.submit(np.array([[3.0, 0.0], [4.0, 0.0], [5.0, 0.0]]), got.done(1))
     batcher.submit(np.array([[6.0, 0.0]]), got.done(2))  # would make 6 rows: waits for the next batch
-    wait_until(lambda: len(got.results) == 2)
+    wait_for(lambda: len(got.results) == 2)
     assert infer.batches == [5]
     assert got.results[0][0].predictions.tolist() == [1.0, 2.0]  # type: ignore[union-attr]
     assert got.results[1][0].predictions.tolist() == [3.0, 4.0, 5.0]  # type: ignore[union-attr]
@@ -154,7 +148,7 @@ def test_a_failing_batch_fails_every_request_with_the_models_error() -> None:
     got = Collector()
     for i in range(3):
         batcher.submit(np.array([[1.0, 1.0]]), got.done(i))
-    wait_until(lambda: len(got.results) == 3)
+    wait_for(lambda: len(got.results) == 3)
     assert infer.batches == [3]
     assert all(output is None and str(error) == "backend down" for output, error in got.results.values())
     assert batcher.stats().failed_calls == 1
@@ -169,7 +163,7 @@ def test_a_model_returning_the_wrong_number_of_rows_fails_the_batch() -> None:
     got = Collector()
     batcher.submit(np.array([[1.0, 1.0]]), got.done(0))
     batcher.submit(np.array([[1.0, 1.0]]), got.done(1))
-    wait_until(lambda: len(got.results) == 2)
+    wait_for(lambda: len(got.results) == 2)
     assert "returned 1 predictions for 2 rows" in str(got.results[0][1])
     batcher.close(timeout=5)
 
