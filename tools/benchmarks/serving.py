@@ -25,13 +25,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from benchmarks.common import BenchRow, interleaved_p50, row
+from benchmarks.common import BenchRow, interleaved_p50, latencies, row
 from nba_mcp_deploy import nba_models
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.server.tool_catalogue import CATALOGUE_FILE
@@ -196,7 +195,7 @@ def mcp_rows(trained: nba_models.TrainedModels, skops_file: Path, workdir: Path,
 
     echo_p50, model_p50, ours_p50, cold_echo, cold_ours, cold_first = anyio.run(measure)
     tight_loop = statistics.median(
-        _time_each(lambda: trained.logistic.predict_proba(matrix), 2000 if not quick else 300)
+        latencies(lambda: trained.logistic.predict_proba(matrix), calls=2000 if not quick else 300)
     )
     budget = 1.3 * echo_p50 + model_p50
     return [
@@ -236,15 +235,6 @@ def mcp_rows(trained: nba_models.TrainedModels, skops_file: Path, workdir: Path,
             note="the tools are built before tools/list is answered, and the catalogue written",
         ),
     ]
-
-
-def _time_each(fn: Any, calls: int) -> list[float]:
-    samples = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return samples
 
 
 def run(quick: bool) -> list[BenchRow]:

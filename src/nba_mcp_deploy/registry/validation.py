@@ -33,10 +33,6 @@ _CANONICAL_VERSION = re.compile(r"v(?:0|[1-9][0-9]{0,5})(?:\.(?:0|[1-9][0-9]{0,5
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _HYPERPARAMETERS_JSON = json.JSONEncoder(allow_nan=False, sort_keys=True)
 _NAME = re.compile(NAME_PATTERN)
-# Names already found valid: registrations use the same few metric, tag and hyperparameter names
-# again and again, and a set lookup is cheaper than the pattern. Bounded; past it, the pattern.
-MAX_REMEMBERED_NAMES = 4_096
-_VALID_NAMES: set[str] = set()
 _LABEL = re.compile(LABEL_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -50,12 +46,8 @@ def canonical_version(value: Any, field: str = "version") -> str:
 
 def validate_name(value: Any, field: str) -> str:
     """A metric, tag or hyperparameter name."""
-    if isinstance(value, str) and value in _VALID_NAMES:
-        return value
     if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise InvalidInputError(field, value, NAME_RULE)
-    if len(_VALID_NAMES) < MAX_REMEMBERED_NAMES:
-        _VALID_NAMES.add(value)
     return value
 
 
@@ -93,11 +85,7 @@ def validate_number(value: Any, field: str) -> float:
 def validate_metrics(value: Any) -> dict[str, float]:
     """Metric name -> finite number."""
     mapping = _mapping(value, "metrics", MAX_METRICS)
-    metrics = {}
-    for k, v in mapping.items():
-        name = validate_name(k, "metrics")
-        metrics[name] = v if type(v) is float and math.isfinite(v) else validate_number(v, f"metrics.{k}")
-    return metrics
+    return {validate_name(k, "metrics"): validate_number(v, f"metrics.{k}") for k, v in mapping.items()}
 
 
 def validate_tags(value: Any) -> dict[str, str]:
@@ -119,9 +107,6 @@ def validate_hyperparameters(value: Any) -> dict[str, Any]:
     mapping = _mapping(value, "hyperparameters", None)
     for key in mapping:
         validate_name(key, "hyperparameters")
-    bound = _scalar_json_bound(mapping)
-    if bound is not None and bound <= MAX_HYPERPARAMETERS_JSON:
-        return dict(sorted(mapping.items()))  # what the round trip below would give, unencoded
     try:
         encoded = _HYPERPARAMETERS_JSON.encode(mapping)
     except (TypeError, ValueError) as exc:
@@ -134,28 +119,6 @@ def validate_hyperparameters(value: Any) -> dict[str, Any]:
         return dict(sorted(mapping.items()))
     decoded: dict[str, Any] = json.loads(encoded)
     return decoded
-
-
-def _scalar_json_bound(mapping: Mapping[str, Any]) -> int | None:
-    """A length `mapping` cannot exceed as JSON, if it maps names to plain text, finite floats,
-    small ints, booleans and None; else None (the caller encodes it to find out)."""
-    size = 2  # {}
-    for key, v in mapping.items():
-        if type(key) is not str:
-            return None
-        kind = type(v)
-        if kind is str:
-            size += 12 * len(v)  # "\\uXXXX\\uXXXX" (a surrogate pair) is the longest a character gets
-        elif kind is float:
-            if not math.isfinite(v):
-                return None
-        elif kind is int:
-            if not -(10**20) < v < 10**20:
-                return None
-        elif kind is not bool and v is not None:
-            return None
-        size += len(key) + 32  # the name's quotes, ": ", ", ", the value's quotes or its 24 digits
-    return size
 
 
 def validate_model_uri(value: Any) -> str | None:

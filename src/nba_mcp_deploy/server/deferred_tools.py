@@ -87,15 +87,16 @@ class DeferredToolsServer(MCPServer[Any]):
             self._pending.pop(0)()
 
     async def list_tools(self) -> list[Tool]:
-        if self._pending and self._catalogue is not None:
-            listed = self._catalogue.load()
+        # Consulted once: a hit is current as it is, a miss is rewritten from the built tools.
+        catalogue, self._catalogue = self._catalogue, None
+        if catalogue is not None and self._pending:
+            listed = catalogue.load()
             if listed is not None:
                 return listed
         self.build_pending()
         tools = await super().list_tools()
-        if self._catalogue is not None:
-            self._catalogue.save(tools)
-            self._catalogue = None  # saved once; later listings come from the built tools
+        if catalogue is not None:
+            catalogue.save(tools)
         return tools
 
     async def call_tool(

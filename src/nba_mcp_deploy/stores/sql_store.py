@@ -397,16 +397,8 @@ class SqlRegistryStore(RegistryStore):
         if not isinstance(document, Mapping):
             raise InvalidInputError("document", document, "expected a mapping (a JSON object)")
         encoded = to_json(document, "document")
-        with self._write() as conn:
-            current = self._revision(conn, "deployments", model_id, expected_revision)
-            conn.execute(
-                "INSERT INTO deployments (model_id, document, revision, updated_at, updated_by) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (model_id) DO UPDATE SET document = excluded.document, revision = excluded.revision, "
-                "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                (model_id, encoded, current + 1, updated_at, updated_by),
-            )
-            self._changed(conn, f"deployment {model_id} {current + 1}")
-        return current + 1
+        columns = {"document": encoded, "updated_at": updated_at, "updated_by": updated_by}
+        return self._save_revisioned("deployments", "deployment", model_id, expected_revision, columns)
 
     def load_deployments(self) -> dict[str, dict[str, Any]]:
         return {model_id: dict(record.document) for model_id, record in self.deployment_records().items()}
@@ -472,16 +464,9 @@ class SqlRegistryStore(RegistryStore):
     def save_canary(self, record: CanaryRecord, *, expected_revision: int) -> CanaryRecord:
         model_id = validate_model_id(record.model_id)
         encoded = to_json(record.document, "document")
-        with self._write() as conn:
-            current = self._revision(conn, "canaries", model_id, expected_revision)
-            conn.execute(
-                "INSERT INTO canaries (model_id, document, owner, heartbeat_at, revision) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (model_id) DO UPDATE SET document = excluded.document, owner = excluded.owner, "
-                "heartbeat_at = excluded.heartbeat_at, revision = excluded.revision",
-                (model_id, encoded, record.owner, record.heartbeat_at, current + 1),
-            )
-            self._changed(conn, f"canary {model_id} {current + 1}")
-        return dataclasses.replace(record, document=json.loads(encoded), revision=current + 1)
+        columns = {"document": encoded, "owner": record.owner, "heartbeat_at": record.heartbeat_at}
+        revision = self._save_revisioned("canaries", "canary", model_id, expected_revision, columns)
+        return dataclasses.replace(record, document=json.loads(encoded), revision=revision)
 
     def load_canary(self, model_id: str) -> CanaryRecord | None:
         with self._read() as conn:
@@ -495,7 +480,24 @@ class SqlRegistryStore(RegistryStore):
     def subscribe(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
         return None
 
-    def _revision(self, conn: SqlConnection, table: str, model_id: str, expected: int | None) -> int:
+    def _save_revisioned(
+        self, table: str, kind: str, model_id: str, expected: int | None, columns: Mapping[str, Any]
+    ) -> int:
+        """Write a model's row of a revisioned control `table` (deployments, canaries) with `columns`,
+        as a compare-and-set against `expected` (None: any); returns the new revision."""
+        names = ["model_id", *columns, "revision"]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
+        sql = (
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks(', '.join(names))}) "
+            f"ON CONFLICT (model_id) DO UPDATE SET {updates}"
+        )
+        with self._write() as conn:
+            current = self._revision(conn, table, kind, model_id, expected)
+            conn.execute(sql, (model_id, *columns.values(), current + 1))
+            self._changed(conn, f"{kind} {model_id} {current + 1}")
+        return current + 1
+
+    def _revision(self, conn: SqlConnection, table: str, kind: str, model_id: str, expected: int | None) -> int:
         """The stored revision of a model's row in `table` (locked until the transaction ends), after
         checking it is `expected` (None: any)."""
         found = conn.execute(f"SELECT revision FROM {table} WHERE model_id = ?" + self.flavour.lock_rows, (model_id,))
@@ -503,9 +505,8 @@ class SqlRegistryStore(RegistryStore):
         current = NO_REVISION if row is None else int(row[0])
         if expected is not None and current != expected:
             stored = "none is saved" if current == NO_REVISION else f"it is at revision {current}"
-            what = "the deployment" if table == "deployments" else "the canary"
             raise ConflictError(
-                f"{what} of {model_id} changed meanwhile (expected revision {expected}, {stored}): another replica "
+                f"the {kind} of {model_id} changed meanwhile (expected revision {expected}, {stored}): another replica "
                 "changed it; the change is picked up shortly, try again"
             )
         return current
