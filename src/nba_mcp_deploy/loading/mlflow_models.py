@@ -21,6 +21,7 @@ from nba_mcp_deploy.errors import ModelLoadError, NotFoundError, RemoteError
 from nba_mcp_deploy.loading.pickle_files import load_pickle_file
 from nba_mcp_deploy.loading.skops_files import load_skops_file
 from nba_mcp_deploy.mlflow_sync.importing import import_mlflow
+from nba_mcp_deploy.mlflow_sync.uris import parse_models_uri
 from nba_mcp_deploy.serving.estimator import EstimatorModel
 from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from nba_mcp_deploy.mlflow_sync.gateway import MlflowGateway
 
 NUMERIC_SIGNATURE_TYPES = frozenset({"double", "float", "long", "integer", "boolean"})
-# models:/<name>/<version>[/path], models:/<name>@<alias>[/path], models:/<logged model id>
-_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?P<reference>/[^/]+|@[^/]+)?(?:/(?P<path>.+))?$")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
 DOWNLOADED_FILE_LOADERS: dict[str, Callable[..., EstimatorModel]] = {
     ".skops": load_skops_file,
@@ -186,27 +185,22 @@ def _download_uri(uri: str, gateway: MlflowGateway) -> str:
     """
     if uri.startswith("runs:/"):
         return _run_download_uri(uri, gateway)
-    match = _MODELS_URI.match(uri)
-    if match is None:
+    parsed = parse_models_uri(uri)
+    if parsed is None:
         raise ModelLoadError(f"{uri!r} is not a models:/ or runs:/ URI")
-    name, reference, path = match["name"], match["reference"], match["path"] or ""
+    if parsed.stage is not None:
+        raise ModelLoadError(
+            f"{uri!r}: MLflow stages ({parsed.stage}) are deprecated; use an alias, "
+            f"e.g. models:/{parsed.name}@production"
+        )
     client = gateway.client
-    if reference is None:  # models:/<logged model id>
-        with gateway.calls(f"resolving {uri}"):
-            base = str(client.get_logged_model(name).artifact_location)
-    else:
-        with gateway.calls(f"resolving {uri}"):
-            if reference.startswith("@"):
-                number = str(client.get_model_version_by_alias(name, reference[1:]).version)
-            elif reference[1:].isdigit():
-                number = reference[1:]
-            else:
-                raise ModelLoadError(
-                    f"{uri!r}: MLflow stages ({reference[1:]}) are deprecated; use an alias, "
-                    f"e.g. models:/{name}@production"
-                )
-            base = str(client.get_model_version_download_uri(name, number))
-    return base.rstrip("/") + (f"/{path}" if path else "")
+    with gateway.calls(f"resolving {uri}"):
+        if not parsed.names_registered_version:  # models:/<logged model id>
+            base = str(client.get_logged_model(parsed.name).artifact_location)
+        else:
+            number = parsed.number or str(client.get_model_version_by_alias(parsed.name, parsed.alias).version)
+            base = str(client.get_model_version_download_uri(parsed.name, number))
+    return base.rstrip("/") + (f"/{parsed.path}" if parsed.path else "")
 
 
 def _run_download_uri(uri: str, gateway: MlflowGateway) -> str:

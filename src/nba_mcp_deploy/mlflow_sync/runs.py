@@ -7,14 +7,11 @@ the run of its model URI (`runs:/<id>/...`, or the run MLflow records for `model
 
 from __future__ import annotations
 
-import re
-
 from nba_mcp_deploy.errors import NotFoundError
 from nba_mcp_deploy.mlflow_sync.gateway import MlflowGateway
+from nba_mcp_deploy.mlflow_sync.uris import parse_models_uri
 from nba_mcp_deploy.registry.records import ModelVersion
 from nba_mcp_deploy.registry.runs import SOURCE_RUN_TAG, TrainingRun
-
-_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<number>\d+)|@(?P<alias>[^/]+))(?:/.*)?$")
 
 
 class MlflowTrainingRuns:
@@ -50,13 +47,13 @@ class MlflowTrainingRuns:
             return uri.split("/")[1]
         client = self._gw.client
         try:
-            match = _MODELS_URI.match(uri)
-            if match is not None:
+            parsed = parse_models_uri(uri)
+            if parsed is not None and parsed.names_registered_version:
                 with self._gw.calls(f"resolving {uri}"):
-                    if match["alias"] is not None:
-                        found = client.get_model_version_by_alias(match["name"], match["alias"])
+                    if parsed.alias is not None:
+                        found = client.get_model_version_by_alias(parsed.name, parsed.alias)
                     else:
-                        found = client.get_model_version(match["name"], match["number"])
+                        found = client.get_model_version(parsed.name, parsed.number)
             else:
                 found = self._gw.find_version(version.model_id, version.version)
         except NotFoundError:
