@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.dashboard.views import SeriesPoint
-from nba_mcp_deploy.logs import get_logger
+from nba_mcp_deploy.experiments.worker import PeriodicWorker
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.results import HealthReport
 
-log = get_logger(__name__)
 
 DEFAULT_CAPACITY = 120
 DEFAULT_MIN_SPACING_SEC = 1.0
@@ -92,28 +91,13 @@ class MetricsHistory:
             return tuple(found.points) if found is not None else ()
 
 
-class HealthSampler:
-    """Calls `sample()` every `interval_sec` on a daemon thread until closed; errors are logged."""
+class HealthSampler(PeriodicWorker):
+    """Calls `sample()` every `interval_sec` on a daemon thread until closed (0: never); errors are logged."""
 
     def __init__(self, sample: Callable[[], None], interval_sec: float) -> None:
-        self._sample = sample
-        self._interval = interval_sec
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._enabled = interval_sec > 0
+        super().__init__(lambda _on_timer: sample(), interval_sec if self._enabled else 1.0, "health-sampler")
 
     def start(self) -> None:
-        if self._thread is None and self._interval > 0:
-            self._thread = threading.Thread(target=self._run, name="health-sampler", daemon=True)
-            self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self._sample()
-            except Exception:
-                log.warning("health sample failed", exc_info=True)
+        if self._enabled:
+            super().start()

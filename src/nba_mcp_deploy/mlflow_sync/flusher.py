@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from nba_mcp_deploy.experiments.worker import PeriodicWorker
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.mlflow_sync import events
 from nba_mcp_deploy.mlflow_sync.mirrors import Outbox
@@ -28,16 +29,12 @@ class MetricsFlusher:
     ) -> None:
         self._manager = manager
         self._outbox = outbox
-        self._interval = interval_sec
         self._last_requests: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker(self._flush_on_timer, interval_sec, "mlflow-metrics")
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="mlflow-metrics", daemon=True)
-            self._thread.start()
+        self._worker.start()
 
     def flush(self) -> int:
         """Queue the metrics of the versions that served since the last flush; returns how many."""
@@ -49,17 +46,11 @@ class MetricsFlusher:
             return len(entries)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
+        self._worker.close()
         try:
             self.flush()
         except Exception:
             log.exception("final metrics flush failed")
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.flush()
-            except Exception:  # keep flushing: one bad snapshot must not stop the thread
-                log.exception("metrics flush failed")
+    def _flush_on_timer(self, _on_timer: bool) -> None:
+        self.flush()  # a failure is logged by the worker, which keeps flushing
