@@ -193,3 +193,22 @@ def test_a_missing_metric_never_matches_even_not_equal(catalogue):
 def test_versions_sort_semantically(catalogue):
     refs, _ = observed(catalogue, build_query(model_id="win", order_by="version desc"))
     assert refs == ["win:v1.10", "win:v1.9", "win:v1"]
+
+
+def test_metrics_with_dots_and_dashes_in_their_names_sort_by_their_exact_values(store):
+    """Sorting reads a metric from the version's document (by a quoted JSON key) and filtering from
+    the table keyed by value: both agree, to the last bit, for any name the registry accepts."""
+    values = [1e21, -1e-7, 0.30000000000000004, 0.3, 2.0, -250.0, 5e-324]
+    for i, value in enumerate(values):
+        add(store, "m", f"v{i}", metrics={"top-1.acc": value, "top_1": -value, "acc": 0.5})
+    add(store, "m", "v99", metrics={"top-1": 1.0})  # not "top-1.acc": sorts last, both ways
+    by_value = sorted(range(len(values)), key=lambda i: values[i])
+    for descending in (False, True):
+        order = "metrics.top-1.acc " + ("desc" if descending else "asc")
+        refs, total = observed(store, build_query(order_by=order, limit=20))
+        expected = [f"m:v{i}" for i in (reversed(by_value) if descending else by_value)]
+        assert (refs, total) == ([*expected, "m:v99"], len(values) + 1)
+    refs, _ = observed(store, build_query(metrics=["top-1.acc > 0.3"], order_by="metrics.top_1 asc"))
+    assert refs == ["m:v0", "m:v4", "m:v2"]  # 0.30000000000000004 > 0.3, and sorted by -value
+    refs, _ = observed(store, build_query(metrics=["top-1.acc = 0.3"]))
+    assert refs == ["m:v3"]

@@ -37,20 +37,34 @@ PLACEHOLDER = "?"
 
 @dataclass(frozen=True)
 class Dialect:
-    """What differs between SQL databases here: case-insensitive matching. Both take `?`
-    placeholders (the PostgreSQL store's connection turns them into the driver's `%s`)."""
+    """What differs between SQL databases here: case-insensitive matching, and reading one metric
+    from a version's metrics document. Both take `?` placeholders (the PostgreSQL store's
+    connection turns them into the driver's `%s`)."""
 
     # A condition true when {column} contains the LIKE pattern {ph}, ignoring ASCII case.
     contains: str
+    # The number under the key {ph} of the JSON object in {column}; NULL when it is missing.
+    json_number: str
+    # Whether {ph} of `json_number` is a JSON path (sqlite) rather than the bare key (PostgreSQL).
+    json_path: bool
+
+    def json_key(self, name: str) -> str:
+        """The parameter `json_number` takes for the metric `name` (names are letters, digits,
+        '_', '.', '-': a quoted path label holds any of them)."""
+        return f'$."{name}"' if self.json_path else name
 
 
 # sqlite's LIKE already ignores ASCII case (and only ASCII case). PostgreSQL's ILIKE would also
 # fold non-ASCII letters (by the database's locale), so both sides are folded in ASCII only. The
 # PostgreSQL store's connection turns `?` into the driver's `%s` (see stores/postgres.py).
-SQLITE = Dialect("{column} LIKE {ph} ESCAPE '\\'")
+# Metrics are written by one JSON encoder (finite floats only), which both databases read back
+# exactly, so sorting by the document's number sorts as by the stored value.
+SQLITE = Dialect("{column} LIKE {ph} ESCAPE '\\'", "json_extract({column}, {ph})", json_path=True)
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 POSTGRESQL = Dialect(
     f"translate({{column}}, '{_UPPER}', '{_LOWER}') LIKE translate({{ph}}, '{_UPPER}', '{_LOWER}') ESCAPE '\\'",
+    "CAST(CAST({column} AS jsonb) ->> {ph} AS DOUBLE PRECISION)",
+    json_path=False,
 )
 
 
@@ -59,13 +73,16 @@ class SearchSql:
     """The statements of one query: the ids of the page in order, and the count of all matches.
 
     Sorting ids (not whole rows) keeps the sort small; the store then reads the page's rows
-    by id, and runs the count only when the page does not already tell the total.
+    by id, and runs the count only when the page does not already tell the total. When every
+    match is read to be sorted anyway (a metric's value comes from each one's document), the
+    ids come with the count of all matches (`counted`), and the count is not run again.
     """
 
     ids: str
     ids_params: tuple[Any, ...]
     count: str
     count_params: tuple[Any, ...]
+    counted: bool = False
 
 
 def escape_like(text: str) -> str:
@@ -88,10 +105,11 @@ class Filters:
 
 
 def filters(query: SearchQuery, dialect: Dialect) -> Filters:
-    """Columns of `versions` become WHERE terms; tags, metrics and text join their tables.
+    """Columns of `versions` and metric conditions become WHERE terms; tags and text join their tables.
 
-    Each side table has at most one row per (version, name), so an inner join filters without
-    multiplying rows, and lets the database start from the most selective index.
+    A tag is looked up by its whole key (key, value, version), so its inner join filters without
+    multiplying rows from either side; a metric condition is a range of its table's key
+    (name, value), which the database reads once as a set of versions.
     """
     ph = PLACEHOLDER
     out = Filters()
@@ -109,16 +127,13 @@ def filters(query: SearchQuery, dialect: Dialect) -> Filters:
     for index, (key, value) in enumerate(query.tags.items()):
         alias = f"t{index}"
         out.joins.append(
-            f"JOIN version_tags {alias} ON {alias}.version_id = v.id AND {alias}.key = {ph} AND {alias}.value = {ph}"
+            f"JOIN version_tags {alias} ON {alias}.key = {ph} AND {alias}.value = {ph} AND {alias}.version_id = v.id"
         )
         out.join_params.extend((key, value))
-    for index, cond in enumerate(query.conditions):
-        alias = f"c{index}"
-        out.joins.append(
-            f"JOIN version_metrics {alias} ON {alias}.version_id = v.id "
-            f"AND {alias}.name = {ph} AND {alias}.value {SQL_OPERATORS[cond.op]} {ph}"
-        )
-        out.join_params.extend((cond.metric, cond.value))
+    for cond in query.conditions:
+        matching = f"SELECT version_id FROM version_metrics WHERE name = {ph} AND value {SQL_OPERATORS[cond.op]} {ph}"
+        out.terms.append(f"v.id IN ({matching})")
+        out.params.extend((cond.metric, cond.value))
     if query.text:
         contains = dialect.contains.format(column="d.description", ph=ph)
         out.joins.append(f"JOIN version_details d ON d.version_id = v.id AND {contains}")
@@ -126,36 +141,38 @@ def filters(query: SearchQuery, dialect: Dialect) -> Filters:
     return out
 
 
-def order_clause(keys: tuple[SortKey, ...], ph: str) -> tuple[str, str, list[Any]]:
-    """LEFT JOINs for metric keys, the ORDER BY list (tie-breakers included) and the join parameters."""
-    joins: list[str] = []
+def order_clause(keys: tuple[SortKey, ...], dialect: Dialect) -> tuple[str, str, list[Any]]:
+    """The join a metric key needs (the versions' metrics documents), the ORDER BY list
+    (tie-breakers included) and its parameters."""
     params: list[Any] = []
     order: list[str] = []
-    for index, key in enumerate(keys):
+    for key in keys:
         direction = "DESC" if key.descending else "ASC"
         if key.metric is None:
             order.append(f"{SORT_COLUMNS[key.field]} {direction}")
             continue
-        alias = f"s{index}"
-        joins.append(f"LEFT JOIN version_metrics {alias} ON {alias}.version_id = v.id AND {alias}.name = {ph}")
-        params.append(key.metric)
-        # Missing metrics last in both directions (portable spelling of NULLS LAST).
-        order.extend((f"CASE WHEN {alias}.value IS NULL THEN 1 ELSE 0 END", f"{alias}.value {direction}"))
+        value = dialect.json_number.format(column="sd.metrics", ph=PLACEHOLDER)
+        order.append(f"{value} {direction} NULLS LAST")  # missing metrics last in both directions
+        params.append(dialect.json_key(key.metric))
     order.extend(("v.model_id ASC", "v.version_sort ASC"))
-    return " ".join(joins), ", ".join(order), params
+    join = "LEFT JOIN version_details sd ON sd.version_id = v.id" if params else ""
+    return join, ", ".join(order), params
 
 
 def search_sql(query: SearchQuery, dialect: Dialect = SQLITE) -> SearchSql:
     """The statements for `query` in `dialect`."""
     ph = PLACEHOLDER
     f = filters(query, dialect)
-    sort_joins, order, sort_params = order_clause(query.order_by, ph)
+    sort_join, order, sort_params = order_clause(query.order_by, dialect)
     source = f"FROM versions v {' '.join(f.joins)}"
-    ids = f"SELECT v.id {source} {sort_joins} WHERE {f.where} ORDER BY {order} LIMIT {ph} OFFSET {ph}"
+    counted = bool(sort_params)
+    columns = "v.id, COUNT(*) OVER ()" if counted else "v.id"
+    ids = f"SELECT {columns} {source} {sort_join} WHERE {f.where} ORDER BY {order} LIMIT {ph} OFFSET {ph}"
     count = f"SELECT COUNT(*) {source} WHERE {f.where}"
     return SearchSql(
         ids,
-        (*f.join_params, *sort_params, *f.params, query.limit, query.offset),
+        (*f.join_params, *f.params, *sort_params, query.limit, query.offset),
         count,
         (*f.join_params, *f.params),
+        counted,
     )

@@ -224,8 +224,11 @@ class SqlRegistryStore(RegistryStore):
     def search(self, query: SearchQuery) -> SearchPage:
         sql = search_sql(query, self.flavour.search)
         with self._read() as conn:
-            ids = [row[0] for row in conn.execute(sql.ids, sql.ids_params)]
-            if len(ids) < query.limit and (ids or query.offset == 0):
+            page = conn.execute(sql.ids, sql.ids_params).fetchall()
+            ids = [row[0] for row in page]
+            if sql.counted and page:
+                total = int(page[0][1])
+            elif len(ids) < query.limit and (ids or query.offset == 0):
                 total = query.offset + len(ids)
             else:
                 total = int(conn.execute(sql.count, sql.count_params).fetchone()[0])

@@ -29,8 +29,9 @@ REVISIONS: dict[str, int] = {
     "0002_audit_log": 2,
     "0003_outbox": 3,
     "0004_replicas": 4,
+    "0005_keyed_by_value": 5,
 }
-HEAD = "0004_replicas"
+HEAD = "0005_keyed_by_value"
 SCHEMA_VERSION = REVISIONS[HEAD]
 LEGACY: dict[int, str] = {number: revision for revision, number in REVISIONS.items() if number <= 3}
 
@@ -45,16 +46,17 @@ def script() -> ScriptDirectory:
     return ScriptDirectory(str(_DIRECTORY), version_locations=[str(_DIRECTORY / "versions")])
 
 
-def upgrade(connection: Connection, *, stamp: str | None = None) -> None:
-    """Bring the database on `connection` to HEAD; first record `stamp` as its revision if given
-    (a legacy sqlite file whose tables already match that revision)."""
+def upgrade(connection: Connection, *, stamp: str | None = None, target: str = HEAD) -> None:
+    """Bring the database on `connection` to `target` (HEAD; an older revision only in tests of
+    upgrades); first record `stamp` as its revision if given (a legacy sqlite file whose tables
+    already match that revision)."""
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
     directory = script()
 
     def steps(heads: Any, _context: Any) -> Any:
-        return directory._upgrade_revs(HEAD, heads)
+        return directory._upgrade_revs(target, heads)
 
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "fn": steps})
     if stamp is not None:
