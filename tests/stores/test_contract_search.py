@@ -19,7 +19,7 @@ from nba_mcp_deploy.identifiers import version_key
 from nba_mcp_deploy.registry.records import ModelVersion
 from nba_mcp_deploy.registry.search import MetricCondition, Operator, SearchQuery, SortKey, build_query
 from nba_mcp_deploy.registry.stages import Stage
-from tests.stores.factories import T0, add, version
+from tests.stores.factories import T0, add, move, version
 from tests.stores.implementations import OPENERS
 
 _OPS = {
@@ -212,3 +212,18 @@ def test_metrics_with_dots_and_dashes_in_their_names_sort_by_their_exact_values(
     assert refs == ["m:v0", "m:v4", "m:v2"]  # 0.30000000000000004 > 0.3, and sorted by -value
     refs, _ = observed(store, build_query(metrics=["top-1.acc = 0.3"]))
     assert refs == ["m:v3"]
+
+
+def test_a_deleted_version_leaves_nothing_a_search_could_find(store):
+    """Its metric and tag rows go with it, also when the next version takes its id (sqlite reuses
+    the highest rowid once it is deleted)."""
+    add(store, "m", "v1", metrics={"acc": 0.5})
+    doomed = add(store, "m", "v2", metrics={"acc": 0.9, "top-1.x": 1e-7}, tags={"team": "x", "s": "2024"})
+    store.apply_changes([move(doomed, Stage.DEVELOPMENT, None)])
+    add(store, "m", "v3")
+    assert observed(store, build_query(metrics=["acc >= 0.8"])) == ([], 0)
+    assert observed(store, build_query(metrics=["top-1.x > 0"])) == ([], 0)
+    assert observed(store, build_query(tags={"team": "x"})) == ([], 0)
+    with store._read() as conn:  # type: ignore[attr-defined]
+        left = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("version_metrics", "version_tags")]
+    assert left == [1, 0]

@@ -284,8 +284,10 @@ REPLICAS = Step(
 # tag in the index and more in the table. Searches only ever look for versions by a name and a
 # value (filters; sorting by a metric reads the version's metrics document), so one table keyed
 # (name, value, version_id) serves them, and a registration writes ~20% fewer pages. A version's
-# own metrics and tags are read from its documents (`version_details`), never from here; deleting
-# a version scans these tables once (the cascade), which is rare. The rows are copied over.
+# own metrics and tags are read from its documents (`version_details`), never from here. Without
+# an index by version, a foreign key would make every deleted version scan these tables, so they
+# have none: the store deletes a version's rows by their whole key, from its documents, in the
+# transaction that deletes the version. The rows are copied over.
 _KEYED_BY_VALUE = (
     ("version_metrics", "name", "value", "REAL", "DOUBLE PRECISION"),
     ("version_tags", "key", "value", "TEXT", T),
@@ -297,7 +299,7 @@ def _by_value_sqlite(table: str, name: str, value: str, sqlite_type: str) -> tup
         f"""CREATE TABLE {table}_new (
         {name} TEXT NOT NULL,
         {value} {sqlite_type} NOT NULL,
-        version_id INTEGER NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
+        version_id INTEGER NOT NULL,
         PRIMARY KEY ({name}, {value}, version_id)
     ) WITHOUT ROWID""",
         f"INSERT INTO {table}_new ({name}, {value}, version_id) SELECT {name}, {value}, version_id FROM {table}",
@@ -312,14 +314,12 @@ def _by_value_postgresql(table: str, name: str, value: str, pg_type: str) -> tup
         {name} {T} NOT NULL,
         {value} {pg_type} NOT NULL,
         version_id BIGINT NOT NULL,
-        CONSTRAINT {table}_pkey_new PRIMARY KEY ({name}, {value}, version_id),
-        CONSTRAINT {table}_version_new FOREIGN KEY (version_id) REFERENCES versions (id) ON DELETE CASCADE
+        CONSTRAINT {table}_pkey_new PRIMARY KEY ({name}, {value}, version_id)
     )""",
         f"INSERT INTO {table}_new ({name}, {value}, version_id) SELECT {name}, {value}, version_id FROM {table}",
         f"DROP TABLE {table}",
         f"ALTER TABLE {table}_new RENAME TO {table}",
         f"ALTER TABLE {table} RENAME CONSTRAINT {table}_pkey_new TO {table}_pkey",
-        f"ALTER TABLE {table} RENAME CONSTRAINT {table}_version_new TO {table}_version_id_fkey",
     )
 
 

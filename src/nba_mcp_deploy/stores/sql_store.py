@@ -271,7 +271,7 @@ class SqlRegistryStore(RegistryStore):
                         f"{change.ref} is in {row[1]}, not {change.from_stage.value}: it changed meanwhile"
                     )
                 if change.to_stage is None:
-                    conn.execute("DELETE FROM versions WHERE id = ?", (row[0],))
+                    self._delete_version(conn, row[0])
                 else:
                     conn.execute(
                         "UPDATE versions SET stage = ?, stage_changed_at = ? WHERE id = ?",
@@ -279,6 +279,18 @@ class SqlRegistryStore(RegistryStore):
                     )
                 applied.append(self._append_change(conn, change))
         return applied
+
+    def _delete_version(self, conn: SqlConnection, version_id: int) -> None:
+        """Delete a version with its search rows, found by their whole key from its documents
+        (the side tables have no index by version: registering would pay for it)."""
+        metrics, tags = conn.execute(
+            "SELECT metrics, tags FROM version_details WHERE version_id = ?", (version_id,)
+        ).fetchone()
+        for table, name, document in (("version_metrics", "name", metrics), ("version_tags", "key", tags)):
+            rows = [(key, value, version_id) for key, value in self._decode(document, table).items()]
+            if rows:
+                conn.executemany(f"DELETE FROM {table} WHERE {name} = ? AND value = ? AND version_id = ?", rows)
+        conn.execute("DELETE FROM versions WHERE id = ?", (version_id,))
 
     def history(self, model_id: str, version: str | None = None) -> list[StageChange]:
         sql = f"SELECT {CHANGE_COLUMNS} FROM stage_changes WHERE model_id = ?"
