@@ -7,8 +7,8 @@
 - `synchronous=FULL` by default: a write is on disk when the call returns, even across a
   power cut. `sync_every_commit=False` (synchronous=NORMAL) still survives a killed process.
 - New files get 1 KiB pages (`PAGE_SIZE`, SQLite's default is 4 KiB). A registration changes
-  ~15 b-tree pages (its rows and their index entries, a few bytes each) and the log takes whole
-  pages, so a commit writes and syncs ~16 KiB instead of ~64 KiB: registration is 10-15%
+  ~16-18 b-tree pages (its rows and their index entries, a few bytes each) and the log takes
+  whole pages, so a commit writes and syncs ~18 KiB instead of ~64 KiB: registration is 5-10%
   faster (measured in tools/bench.py registry). Files made with other page sizes keep theirs.
 - The log is copied back into the database file (checkpointed) every `CHECKPOINT_BYTES` of log
   (SQLite's default is 1,000 pages): each checkpoint syncs both files, so checkpointing less
