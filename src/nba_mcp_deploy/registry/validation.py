@@ -27,10 +27,6 @@ MAX_URI = 1_024
 MAX_ACTOR = 128
 MAX_HYPERPARAMETERS_JSON = 64 * 1024
 
-# A version already in its canonical spelling (no leading zeros): most are, and need no parsing.
-_CANONICAL_VERSION = re.compile(r"v(?:0|[1-9][0-9]{0,5})(?:\.(?:0|[1-9][0-9]{0,5})){0,3}")
-# Hyperparameter values that JSON holds as they are (a JSON round trip returns an equal value).
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _HYPERPARAMETERS_JSON = json.JSONEncoder(allow_nan=False, sort_keys=True)
 _NAME = re.compile(NAME_PATTERN)
 _LABEL = re.compile(LABEL_PATTERN)
@@ -39,8 +35,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def canonical_version(value: Any, field: str = "version") -> str:
     """A valid version in its one spelling: 'v1.01' and 'v01.1' are both 'v1.1' (the same version)."""
-    if type(value) is str and _CANONICAL_VERSION.fullmatch(value):
-        return value
     return "v" + ".".join(str(part) for part in version_key(validate_version(value, field)))
 
 
@@ -101,8 +95,7 @@ def validate_tags(value: Any) -> dict[str, str]:
 def validate_hyperparameters(value: Any) -> dict[str, Any]:
     """Name -> any JSON value (numbers finite), at most 64 KiB once serialised.
 
-    The result is what JSON gives back (a copy, keys sorted): for plain text, numbers, booleans
-    and None that is the value itself, so only nested values make the round trip.
+    The result is what JSON gives back (a copy, keys sorted).
     """
     mapping = _mapping(value, "hyperparameters", None)
     for key in mapping:
@@ -115,8 +108,6 @@ def validate_hyperparameters(value: Any) -> dict[str, Any]:
         ) from None
     if len(encoded) > MAX_HYPERPARAMETERS_JSON:
         raise InvalidInputError("hyperparameters", value, "expected at most 64 KiB once written as JSON")
-    if all(type(k) is str and type(v) in _JSON_SCALARS for k, v in mapping.items()):
-        return dict(sorted(mapping.items()))
     decoded: dict[str, Any] = json.loads(encoded)
     return decoded
 

@@ -155,26 +155,16 @@ class SqliteRegistryStore(SqlRegistryStore):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all or nothing, durable when the block exits.
-
-        One generator with the translation inline (not `_translated()` around it): it runs on
-        every registration, and a second context manager there is overhead for nothing.
-        """
-        with self._write_lock:
+        """One write transaction: all or nothing, durable when the block exits."""
+        with self._write_lock, self._translated():
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                conn = self._connection()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                    conn.execute("COMMIT")
-                finally:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-            except Exception as exc:
-                translated = self._translate(exc)
-                if translated is None:
-                    raise
-                raise translated from exc
+                yield conn
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
