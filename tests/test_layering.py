@@ -1,4 +1,4 @@
-"""The design's layering rules, checked in fresh interpreters."""
+"""The design's layering rules, checked in fresh interpreters and on the source."""
 
 from __future__ import annotations
 
@@ -12,6 +12,58 @@ import pytest
 
 from tests.conftest import subprocess_env
 
+SRC = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
+# The core: pure Python and the numeric stack. The neutral modules are what every layer may use.
+CORE_PACKAGES = ("serving", "registry", "monitoring", "experiments", "dashboard")
+NEUTRAL_MODULES = ("clock", "errors", "identifiers", "logs", "operations", "paths", "promotion", "worker")
+# Adapters, the server and the composition root: the core never imports them.
+OUTER = (
+    "stores",
+    "replicas",
+    "mlflow_sync",
+    "loading",
+    "notify",
+    "server",
+    "codecs",
+    "services",
+    "host",
+    "cli",
+    "demo",
+    "__main__",
+)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def all_modules() -> list[str]:
+    return sorted(module_name(p) for p in SRC.rglob("*.py"))
+
+
+def core_files() -> list[Path]:
+    files = [p for package in CORE_PACKAGES for p in (SRC / package).rglob("*.py")]
+    return sorted(files + [SRC / f"{name}.py" for name in NEUTRAL_MODULES])
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module a file imports anywhere (module level, functions, TYPE_CHECKING blocks)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def forbidden_for_core(name: str) -> bool:
+    top = name.split(".")
+    if top[0] in ("mcp", "mlflow"):
+        return True
+    return top[0] == "nba_mcp_deploy" and len(top) > 1 and top[1] in OUTER
+
 
 def modules_after(code: str) -> set[str]:
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
@@ -21,17 +73,67 @@ def modules_after(code: str) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def test_the_core_imports_no_adapter_no_server_and_neither_mcp_nor_mlflow() -> None:
+    violations = sorted(
+        f"{module_name(path)} imports {name}"
+        for path in core_files()
+        for name in imported_names(path)
+        if forbidden_for_core(name)
+    )
+    assert violations == []
+
+
+def test_the_layering_check_sees_a_forbidden_import() -> None:
+    assert forbidden_for_core("nba_mcp_deploy.replicas.traffic")
+    assert forbidden_for_core("mlflow.pyfunc")
+    assert not forbidden_for_core("nba_mcp_deploy.serving.counts")
+    assert "nba_mcp_deploy.serving.manager" in {module_name(p) for p in core_files()}
+
+
+# Loaded once before forking: third-party packages only, never this project's modules.
+IMPORT_ALONE = """
+import importlib, json, os, sys
+import numpy, pandas, scipy.stats, sklearn.base, pydantic, sqlalchemy, starlette, mcp, mlflow
+assert not [m for m in sys.modules if m.startswith("nba_mcp_deploy")]
+failures = []
+for name in json.loads(sys.argv[1]):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            print(f"{name}: {type(exc).__name__}: {exc}", flush=True)
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if status:
+        failures.append(name)
+print(json.dumps(failures))
+"""
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
+    """An import cycle shows only when its modules are imported in a particular order: each
+    module is imported first, in a process that has loaded none of this package."""
+    modules = [m for m in all_modules() if m != "nba_mcp_deploy.__main__"]  # runs the command
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALONE, json.dumps(modules)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=subprocess_env(),
+        timeout=600,
+    )
+    *errors, last = out.stdout.strip().splitlines()
+    assert json.loads(last) == [], "\n".join(errors)
+    assert len(modules) > 150
+
+
 @pytest.mark.parametrize(
     "package",
     [
-        "nba_mcp_deploy.serving.manager",
-        "nba_mcp_deploy.registry",
-        "nba_mcp_deploy.monitoring",
-        "nba_mcp_deploy.experiments",
-        "nba_mcp_deploy.dashboard.collect",
-        "nba_mcp_deploy.dashboard.history",
+        *(f"nba_mcp_deploy.{p}" for p in CORE_PACKAGES),
         "nba_mcp_deploy.access",
-        "nba_mcp_deploy.access.tokens",
         "nba_mcp_deploy.codecs.open_inference",
         "nba_mcp_deploy.codecs.mlflow_scoring",
     ],
@@ -68,8 +170,7 @@ def reads_environment(path: Path) -> bool:
 
 
 def test_only_the_entry_point_reads_the_environment() -> None:
-    src = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
-    readers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if reads_environment(p))
+    readers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if reads_environment(p))
     assert readers == ["cli.py"]
 
 
@@ -83,8 +184,7 @@ def imports_mlflow(path: Path) -> bool:
 
 
 def test_only_the_mlflow_adapter_imports_mlflow() -> None:
-    src = Path(__file__).resolve().parents[1] / "src" / "nba_mcp_deploy"
-    importers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if imports_mlflow(p))
+    importers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if imports_mlflow(p))
     # the edge to MLflow, the MLflow model loader, and the NBA model builders (demo, tests, benchmarks)
     assert importers == [
         "loading/mlflow_models.py",

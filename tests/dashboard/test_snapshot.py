@@ -14,9 +14,9 @@ import pytest
 from nba_mcp_deploy.access import AuditLog, Caller, Role
 from nba_mcp_deploy.clock import ManualClock
 from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.dashboard.collect import build_snapshot
 from nba_mcp_deploy.dashboard.summary import summary_text
 from nba_mcp_deploy.errors import CircuitOpenError, InvalidInputError, ModelExecutionError, NotFoundError
+from nba_mcp_deploy.server.dashboard.collect import build_snapshot
 from nba_mcp_deploy.services import Services, build_services
 from tests.serving.doubles import SumModel
 

@@ -3,12 +3,11 @@ experiments for people and agents, and a bounded history of each version's laten
 
     views.py      the JSON-ready dataclasses the dashboard shows (standard library only)
     snapshot.py   assemble(): pure, from what the services report to a DashboardSnapshot
-    collect.py    build_snapshot(): read the live services, then assemble
     history.py    MetricsHistory (bounded sparkline points) and HealthSampler (its timer)
     summary.py    the snapshot as short text, for clients without MCP Apps
 
-The server delivers the same snapshot twice: the `show_dashboard` tool (an MCP App) and
-`GET /dashboard/data` behind the HTTP view.
+`server/dashboard/collect.py` reads the live services into a snapshot; the server delivers it
+twice: the `show_dashboard` tool (an MCP App) and `GET /dashboard/data` behind the HTTP view.
 """
 
 from nba_mcp_deploy.dashboard.views import DashboardSnapshot, SeriesPoint

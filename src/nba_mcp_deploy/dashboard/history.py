@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nba_mcp_deploy.dashboard.views import SeriesPoint
-from nba_mcp_deploy.experiments.worker import PeriodicWorker
+from nba_mcp_deploy.worker import PeriodicWorker
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.results import HealthReport

@@ -1,7 +1,7 @@
 """Assembling the dashboard: a pure function from what the services report to `DashboardSnapshot`.
 
-`assemble` does no I/O and reads no clock: `collect.py` gathers the inputs (`DashboardSources`)
-from the live services, and tests hand it sources built by hand. Choices made here:
+`assemble` does no I/O and reads no clock: `server/dashboard/collect.py` gathers the inputs
+(`DashboardSources`) from the live services, and tests hand it sources built by hand. Choices made here:
 
 - traffic mode: `canary` while a canary runs (it drives the A/B split), `ab` with a split,
   `single` when all traffic goes to the active version, `none` without one;

@@ -20,7 +20,7 @@ from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent
 from nba_mcp_deploy.experiments.guards import Decision, GuardReport, GuardResult, StepEvidence
 from nba_mcp_deploy.experiments.recorder import AB_ROUTES
 from nba_mcp_deploy.registry.stages import Stage
-from nba_mcp_deploy.replicas.traffic import VersionCounts
+from nba_mcp_deploy.serving.counts import VersionCounts
 from nba_mcp_deploy.serving.metrics import VersionMetrics
 from nba_mcp_deploy.serving.ports import PredictionBatch
 

@@ -42,16 +42,16 @@ from nba_mcp_deploy.experiments.fleet import FleetSource, since
 from nba_mcp_deploy.experiments.guards import Decision, evaluate_guards
 from nba_mcp_deploy.experiments.recorder import Tap, TrafficRecorder
 from nba_mcp_deploy.experiments.units import unit_means
-from nba_mcp_deploy.experiments.worker import PeriodicWorker
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.shared_state import CanaryRecord
 from nba_mcp_deploy.registry.stages import Stage
-from nba_mcp_deploy.replicas.traffic import VersionCounts
 from nba_mcp_deploy.serving.breaker import BreakerState
+from nba_mcp_deploy.serving.counts import VersionCounts
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.ports import PredictionBatch
+from nba_mcp_deploy.worker import PeriodicWorker
 
 log = get_logger(__name__)
 

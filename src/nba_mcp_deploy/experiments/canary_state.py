@@ -21,7 +21,7 @@ from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent
 from nba_mcp_deploy.experiments.guards import Decision, GuardResult, GuardStatus
 from nba_mcp_deploy.registry.shared_state import CanaryRecord
 from nba_mcp_deploy.registry.stages import Stage
-from nba_mcp_deploy.replicas.traffic import VersionCounts
+from nba_mcp_deploy.serving.counts import VersionCounts
 
 HEARTBEAT_SEC = 1.0
 TAKEOVER_HEARTBEATS = 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from nba_mcp_deploy.replicas.traffic import VersionCounts
+from nba_mcp_deploy.serving.counts import VersionCounts
 
 FleetSource = Callable[[str], Mapping[str, VersionCounts]]
 

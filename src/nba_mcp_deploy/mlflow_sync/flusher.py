@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 
-from nba_mcp_deploy.experiments.worker import PeriodicWorker
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.mlflow_sync import events
 from nba_mcp_deploy.mlflow_sync.mirrors import Outbox
 from nba_mcp_deploy.serving.manager import ModelServingManager
+from nba_mcp_deploy.worker import PeriodicWorker
 
 log = get_logger(__name__)
 

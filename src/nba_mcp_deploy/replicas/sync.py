@@ -22,11 +22,11 @@ from typing import Any
 
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.errors import DeployError
-from nba_mcp_deploy.experiments.worker import PeriodicWorker
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.results import DependencyHealth, HealthStatus
+from nba_mcp_deploy.worker import PeriodicWorker
 
 log = get_logger(__name__)
 

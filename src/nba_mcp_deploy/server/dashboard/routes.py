@@ -43,7 +43,7 @@ def dashboard_routes(access: HttpAccess, host: ServiceHost) -> list[Route]:
         return HTMLResponse(render_view("http"), headers=page_headers())
 
     async def data(request: Request) -> Response:
-        from nba_mcp_deploy.dashboard.collect import build_snapshot
+        from nba_mcp_deploy.server.dashboard.collect import build_snapshot
 
         model_id = request.query_params.get("model") or request.query_params.get("model_id") or None
         caller = current_caller()

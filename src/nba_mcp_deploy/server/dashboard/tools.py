@@ -38,8 +38,8 @@ def dashboard_app(host: ServiceHost, boundary: ToolBoundary) -> Apps:
         score, threshold and reference-vs-current histograms); then open alerts by severity and, for
         admins, the last audit entries. model_id=null shows every deployed model.
         """
-        from nba_mcp_deploy.dashboard.collect import build_snapshot
         from nba_mcp_deploy.dashboard.summary import summary_text
+        from nba_mcp_deploy.server.dashboard.collect import build_snapshot
 
         caller = current_caller()
 
