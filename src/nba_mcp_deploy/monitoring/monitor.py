@@ -21,7 +21,13 @@ from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.monitoring.alerts import Alert, AlertBook, AlertKind, AlertSeverity
+from nba_mcp_deploy.monitoring.alert_rules import (
+    PerformanceLimits,
+    feature_drift_alert,
+    performance_alerts,
+    prediction_drift_alert,
+)
+from nba_mcp_deploy.monitoring.alerts import Alert, AlertBook, AlertSeverity
 from nba_mcp_deploy.monitoring.correction import Correction
 from nba_mcp_deploy.monitoring.drift import DriftReport, Progress, detect_drift
 from nba_mcp_deploy.monitoring.histograms import LatestDrift, drift_histograms
@@ -323,7 +329,7 @@ class ModelMonitor:
             progress=progress,
             workers=workers,
         )
-        self._feature_drift_alert(report, version)
+        feature_drift_alert(self._alerts, self.model_id, report, version)
         self._publish(ReportKind.FEATURE_DRIFT, version, report)
         latest = LatestDrift(self._clock.now(), version, report, drift_histograms(reference, columns, report))
         with self._lock:
@@ -335,34 +341,6 @@ class ModelMonitor:
         """The last feature-drift check (any version), with histograms of its drifted features."""
         with self._lock:
             return self._latest_drift
-
-    def _feature_drift_alert(self, report: DriftReport, version: str | None) -> None:
-        drifted = report.drifted_features
-        subject = report.method.value
-        if not drifted:
-            self._alerts.resolve(
-                model_id=self.model_id,
-                version=version,
-                kind=AlertKind.FEATURE_DRIFT,
-                subject=subject,
-                message=f"no feature drifts any more ({subject})",
-            )
-            return
-        severity = AlertSeverity.CRITICAL if report.dataset_drift else AlertSeverity.WARNING
-        listed = ", ".join(drifted[:5]) + (f" and {len(drifted) - 5} more" if len(drifted) > 5 else "")
-        self._alerts.raise_alert(
-            model_id=self.model_id,
-            version=version,
-            kind=AlertKind.FEATURE_DRIFT,
-            severity=severity,
-            subject=subject,
-            message=(
-                f"{len(drifted)}/{len(report.checked)} features drifted ({subject}, share "
-                f"{report.drifted_share:.2f}, dataset drift at {report.drift_share:.2f}): {listed}"
-            ),
-            value=report.drifted_share,
-            threshold=report.drift_share,
-        )
 
     def plot_feature_drift(
         self,
@@ -419,33 +397,9 @@ class ModelMonitor:
             drift_threshold=self.config.drift_threshold,
             drift_significance=self.config.drift_significance,
         )
-        self._prediction_drift_alert(report.results[0], version)
+        prediction_drift_alert(self._alerts, self.model_id, report.results[0], version)
         self._publish(ReportKind.PREDICTION_DRIFT, version, report)
         return report
-
-    def _prediction_drift_alert(self, result: Any, version: str | None) -> None:
-        subject = result.method.value
-        if not result.is_drift:
-            self._alerts.resolve(
-                model_id=self.model_id,
-                version=version,
-                kind=AlertKind.PREDICTION_DRIFT,
-                subject=subject,
-                message=f"predictions no longer drift ({subject})",
-            )
-            return
-        strong = not result.method.uses_p_value and result.score >= 2.5 * result.threshold
-        detail = f"p={result.p_value:.3g}" if result.p_value is not None else f"score={result.score:.3g}"
-        self._alerts.raise_alert(
-            model_id=self.model_id,
-            version=version,
-            kind=AlertKind.PREDICTION_DRIFT,
-            severity=AlertSeverity.CRITICAL if strong else AlertSeverity.WARNING,
-            subject=subject,
-            message=(f"the distribution of predictions drifted ({subject}, {detail}, threshold {result.threshold})"),
-            value=result.score,
-            threshold=result.threshold,
-        )
 
     # ---- performance ----------------------------------------------------------------------
 
@@ -474,7 +428,17 @@ class ModelMonitor:
             **latency_summary(view.latency_ms[view.heads]),
         )
         if evaluate_alerts:
-            self._performance_alerts(report)
+            performance_alerts(
+                self._alerts,
+                report,
+                PerformanceLimits(
+                    error_rate=self.config.error_rate_threshold,
+                    latency_p95_ms=self.config.latency_threshold_ms,
+                    accuracy_drop=self.config.performance_threshold,
+                    baseline_accuracy=self.baseline_accuracy,
+                    min_requests=self.min_requests_for_alerts,
+                ),
+            )
         self._publish(ReportKind.PERFORMANCE, version, report)
         return report
 
@@ -486,71 +450,6 @@ class ModelMonitor:
             self._on_report(MonitorReport(self.model_id, version, kind, self._clock.now(), report))
         except Exception:  # a listener must never fail a drift check
             _log.exception("report listener failed", extra={"model_id": self.model_id})
-
-    def _performance_alerts(self, report: PerformanceReport) -> None:
-        if report.requests >= self.min_requests_for_alerts:
-            self._threshold_alert(
-                AlertKind.ERROR_RATE,
-                "error_rate",
-                report.error_rate,
-                self.config.error_rate_threshold,
-                report.version,
-                "error rate",
-            )
-            self._threshold_alert(
-                AlertKind.LATENCY,
-                "latency_p95_ms",
-                report.latency_p95_ms,
-                self.config.latency_threshold_ms,
-                report.version,
-                "p95 latency (ms)",
-            )
-        if (
-            self.baseline_accuracy is not None
-            and report.accuracy is not None
-            and report.with_actuals >= self.min_requests_for_alerts
-        ):
-            drop = self.baseline_accuracy - report.accuracy
-            self._threshold_alert(
-                AlertKind.ACCURACY_DROP,
-                "accuracy",
-                drop,
-                self.config.performance_threshold,
-                report.version,
-                f"accuracy drop from baseline {self.baseline_accuracy:.3f} (now {report.accuracy:.3f})",
-            )
-
-    def _threshold_alert(
-        self,
-        kind: AlertKind,
-        subject: str,
-        value: float | None,
-        threshold: float,
-        version: str | None,
-        what: str,
-    ) -> None:
-        if value is None:
-            return
-        if value <= threshold:
-            self._alerts.resolve(
-                model_id=self.model_id,
-                version=version,
-                kind=kind,
-                subject=subject,
-                message=f"{what} back under its threshold: {value:.4g} <= {threshold:.4g}",
-            )
-            return
-        severity = AlertSeverity.CRITICAL if value > 2 * threshold else AlertSeverity.WARNING
-        self._alerts.raise_alert(
-            model_id=self.model_id,
-            version=version,
-            kind=kind,
-            severity=severity,
-            subject=subject,
-            message=f"{what} is {value:.4g}, above the threshold {threshold:.4g}",
-            value=value,
-            threshold=threshold,
-        )
 
     # ---- alerts ---------------------------------------------------------------------------
 
