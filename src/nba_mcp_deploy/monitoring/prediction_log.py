@@ -209,7 +209,7 @@ class PredictionLog:
         timestamp: float,
     ) -> None:
         """The single-row request, the common case on the predict path: scalar writes only
-        (fancy indexing costs ~1-2 us per array, and a request touches nine of them)."""
+        (fancy indexing has a fixed cost per array, and a request touches nine of them)."""
         slot = self._claim(prediction_id)
         row = self._features[slot]
         if columns.shape[0] == row.shape[0] and self._identity(columns):
