@@ -45,16 +45,17 @@ def test_agent_session_transcript_regenerates(tmp_path) -> None:
     assert committed.startswith("# An agent session, as it happened")
 
 
-def test_readme_configuration_table_names_every_variable_and_field() -> None:
+def test_configuration_table_names_every_variable_and_field() -> None:
     import dataclasses
 
     from nba_mcp_deploy.config import ENVIRONMENT, DeploymentConfig
 
-    rows = [line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `")]
+    rows = [line for line in (REPO / "docs" / "configuration.md").read_text().splitlines() if line.startswith("| `")]
     for variable, (field_name, _) in ENVIRONMENT.items():
         row = next((line for line in rows if line.startswith(f"| `{variable}` |")), None)
-        assert row is not None, f"README's configuration table has no row for {variable}"
-        assert f"`{field_name}`" in row, f"README's row for {variable} does not name the field {field_name}"
+        assert row is not None, f"docs/configuration.md has no row for {variable}"
+        assert f"`{field_name}`" in row, f"docs/configuration.md's row for {variable} does not name the field {field_name}"
     settable = {field_name for field_name, _ in ENVIRONMENT.values()}
     unsettable = {f.name for f in dataclasses.fields(DeploymentConfig)} - settable
     assert unsettable == {"extra"}, f"fields no environment variable sets: {sorted(unsettable)}"
+
