@@ -113,8 +113,9 @@ def _run(workdir: Path, ours_total: int, mlflow_total: int, rounds: int) -> list
     client = _mlflow_client(workdir / "mlflow.db")
     for name in MODELS:
         client.create_registered_model(name)
-    registry = ModelRegistry(SqliteRegistryStore(workdir / "ours"))
-    relaxed = ModelRegistry(SqliteRegistryStore(workdir / "relaxed", sync_every_commit=False))
+    store = SqliteRegistryStore(workdir / "ours")
+    relaxed_store = SqliteRegistryStore(workdir / "relaxed", sync_every_commit=False)
+    registry, relaxed = ModelRegistry(store), ModelRegistry(relaxed_store)
     ours_payloads = [_payload(i, rng) for i in range(ours_total)]
     mlflow_payloads = [_payload(i, rng) for i in range(mlflow_total)]
 
@@ -153,10 +154,10 @@ def _run(workdir: Path, ours_total: int, mlflow_total: int, rounds: int) -> list
             "synchronous=NORMAL: survives a killed process, a power cut may lose the last commits",
         ),
     ]
-    relaxed.store.close()
+    relaxed_store.close()
     _promote_some(registry)
     rows.append(_search_row(registry, client, ours_total))
-    registry.store.close()
+    store.close()
     rows.append(_reopen_row(workdir, ours_total))
     return rows
 
@@ -242,10 +243,11 @@ def _search_row(registry: ModelRegistry, client: Any, versions: int) -> BenchRow
 
 def _reopen_row(workdir: Path, versions: int) -> BenchRow:
     def reopen_ours() -> None:
-        registry = ModelRegistry(SqliteRegistryStore(workdir / "ours"))
+        store = SqliteRegistryStore(workdir / "ours")
+        registry = ModelRegistry(store)
         registry.get_statistics()
         registry.get_production_model("win_probability")
-        registry.store.close()
+        store.close()
 
     def reopen_mlflow() -> None:
         _mlflow_client(workdir / "mlflow.db").search_registered_models(max_results=10)

@@ -39,7 +39,7 @@ from nba_mcp_deploy.registry.runs import (
 )
 from nba_mcp_deploy.registry.search import SearchPage, SearchQuery, SortKey, build_query
 from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_stage
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.store import VersionStore
 from nba_mcp_deploy.registry.validation import (
     MAX_DESCRIPTION,
     canonical_version,
@@ -66,7 +66,7 @@ Planned = list[tuple[ModelVersion, StageChange]]
 class ModelRegistry:
     """Register, promote, roll back, search, compare and trace model versions.
 
-    `store` persists (see RegistryStore); `clock` stamps records; `listeners` are told about
+    `store` persists (see VersionStore); `clock` stamps records; `listeners` are told about
     every stage change (see StageListener) — the serving layer uses them to deploy and
     activate promoted versions; `use_runs` attaches where training runs are read (see runs.py).
     Thread-safe as long as the store is.
@@ -74,7 +74,7 @@ class ModelRegistry:
 
     def __init__(
         self,
-        store: RegistryStore,
+        store: VersionStore,
         *,
         clock: Clock | None = None,
         listeners: Sequence[StageListener] = (),
@@ -85,8 +85,8 @@ class ModelRegistry:
         self._runs: TrainingRuns | None = None  # attached by `use_runs` once MLflow is set up
 
     @property
-    def store(self) -> RegistryStore:
-        """The store (the serving layer keeps its deployment state there too)."""
+    def store(self) -> VersionStore:
+        """Where the versions are kept."""
         return self._store
 
     @property

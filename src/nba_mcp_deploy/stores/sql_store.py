@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from nba_mcp_deploy.access.audit import OUTCOMES, AuditEntry, validate_audit_query
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from nba_mcp_deploy.identifiers import validate_model_id
-from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
+from nba_mcp_deploy.registry.outbox import MAX_ERROR, MAX_TOPIC, OutboxCounts, OutboxEntry
 from nba_mcp_deploy.registry.records import (
     ModelSummary,
     ModelVersion,
@@ -49,9 +49,6 @@ from nba_mcp_deploy.stores.rows import (
     version_row,
 )
 from nba_mcp_deploy.stores.sql_search import Dialect, search_sql
-
-MAX_TOPIC = 64
-MAX_OUTBOX_ERROR = 2_000
 
 
 def marks(columns: str) -> str:
@@ -565,7 +562,7 @@ class SqlRegistryStore(RegistryStore):
         with self._write() as conn:
             conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, parked = ? WHERE seq = ?",
-                (str(error)[:MAX_OUTBOX_ERROR], int(park), seq),
+                (str(error)[:MAX_ERROR], int(park), seq),
             )
             row = conn.execute(f"{_SELECT_OUTBOX} WHERE seq = ?", (seq,)).fetchone()
         return None if row is None else self._outbox_entry(row)
