@@ -15,7 +15,7 @@
   often spares most of those syncs. Checkpoints never decide whether a commit is durable (the
   log is, when COMMIT returns).
 - One connection per thread (the MCP server calls from worker threads).
-- The SQL itself is `sql_store.py`, shared with PostgreSQL.
+- The SQL itself is `sql_store.py` and its role mixins, shared with PostgreSQL.
 - sqlite3 errors are translated into our tree here, at the edge (like httpx's
   `map_httpcore_exceptions`): busy -> StoreError, constraint -> ConflictError, damage ->
   StoreError naming the file.
@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, DeployError, StoreError
+from nba_mcp_deploy.stores.sql_database import SqlConnection, SqlFlavour
 from nba_mcp_deploy.stores.sql_search import SQLITE
-from nba_mcp_deploy.stores.sql_store import INSERT_VERSION, SqlConnection, SqlFlavour, SqlRegistryStore
+from nba_mcp_deploy.stores.sql_store import SqlRegistryStore
+from nba_mcp_deploy.stores.sql_versions import INSERT_VERSION
 from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
