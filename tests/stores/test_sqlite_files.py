@@ -191,25 +191,3 @@ def test_an_unknown_older_schema_is_refused(tmp_path):
     conn.commit()
     conn.close()
     _refused(tmp_path, "schema version 0")
-
-
-def test_a_registration_writes_few_log_pages(tmp_path):
-    """What a registration costs with every commit synced is mostly the log pages it writes (see
-    `tools/bench.py registry`): each table and index it touches adds at least one. Counted, not
-    timed: 15.4 pages of 1 KiB per registration on schema 5, 19.1 with schema 4's extra tables."""
-    store = SqliteRegistryStore(tmp_path)
-
-    def register(i: int) -> None:
-        metrics = {"accuracy": i * 7919 % 1000 / 1000, "auc": i * 104729 % 997 / 997, "log_loss": i * 31 % 89 / 89}
-        tags = {"team": f"T{i % 10}", "season": str(2019 + i % 6)}
-        add(store, f"model_{i % 20}", f"v{i}", metrics=metrics, tags=tags, description=f"run {i}")
-
-    for i in range(500):
-        register(i)
-    store._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts again, empty
-    for i in range(500, 1000):
-        register(i)
-    log_bytes = (tmp_path / (FILE_NAME + "-wal")).stat().st_size - 32  # the log's header
-    store.close()
-    pages_per_registration = log_bytes / (PAGE_SIZE + 24) / 500  # a 24-byte header per page
-    assert pages_per_registration < 16.5
