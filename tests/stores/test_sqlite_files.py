@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nba_mcp_deploy.errors import StoreError
-from nba_mcp_deploy.stores.sqlite import CACHE_KIB, CHECKPOINT_BYTES, FILE_NAME, PAGE_SIZE, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite import CHECKPOINT_BYTES, FILE_NAME, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite_file import inspect_database_file
 from nba_mcp_deploy.stores.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.stores.factories import add
 
@@ -63,10 +64,16 @@ def test_a_file_cut_off_the_page_grid_is_damaged(tmp_path):
 def test_overwritten_pages_fail_the_integrity_check(tmp_path):
     path = _populated(tmp_path)
     data = bytearray(path.read_bytes())
-    page = PAGE_SIZE
+    page = _page_size(path)
     data[2 * page : 6 * page] = b"\xde\xad\xbe\xef" * page
     path.write_bytes(bytes(data))
     _refused(tmp_path, "corrupt|SQLite reports")
+
+
+def _page_size(path: Path) -> int:
+    header = inspect_database_file(path)
+    assert header is not None
+    return header.page_size
 
 
 def test_another_applications_database_is_foreign(tmp_path):
@@ -122,40 +129,42 @@ def test_the_registry_file_is_in_wal_mode_and_ours(tmp_path):
 @pytest.mark.parametrize(("sync_every_commit", "synchronous"), [(True, 2), (False, 1)])
 def test_every_connection_syncs_as_configured_and_checkpoints_less_often(tmp_path, sync_every_commit, synchronous):
     """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's
-    connection, each with the larger page cache and a checkpoint every CHECKPOINT_BYTES of log."""
+    connection, each with a checkpoint every CHECKPOINT_BYTES of log."""
     store = SqliteRegistryStore(tmp_path, sync_every_commit=sync_every_commit)
     seen = _settings_on_two_threads(store)
+    page_size = _page_size(store.path)
     store.close()
-    assert seen == [(synchronous, PAGE_SIZE, CHECKPOINT_BYTES // PAGE_SIZE, -CACHE_KIB)] * 2
-    assert PAGE_SIZE == 1024 and CHECKPOINT_BYTES // PAGE_SIZE == 16_384
+    assert seen == [(synchronous, page_size, CHECKPOINT_BYTES // page_size)] * 2
 
 
-def test_a_file_made_with_other_pages_keeps_them_and_checkpoints_by_bytes(tmp_path):
-    """A registry created before 1 KiB pages (SQLite's 4 KiB) is used as it is, never rewritten;
-    its checkpoint interval is the same amount of log in its own pages."""
+@pytest.mark.parametrize("page_size", [1024, 4096])
+def test_a_file_made_with_other_pages_keeps_them_and_checkpoints_by_bytes(tmp_path, page_size):
+    """A registry created by an earlier release with its own page size (1 KiB, or SQLite's
+    4 KiB) is used as it is, never rewritten; its checkpoint interval is the same amount of log
+    in its own pages."""
     conn = sqlite3.connect(tmp_path / FILE_NAME)
-    conn.execute("PRAGMA page_size = 4096")
+    conn.execute(f"PRAGMA page_size = {page_size}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     store = SqliteRegistryStore(tmp_path)
     add(store, "m", "v1")
     seen = _settings_on_two_threads(store)
     store.close()
-    assert seen == [(2, 4096, CHECKPOINT_BYTES // 4096, -CACHE_KIB)] * 2
+    assert seen == [(2, page_size, CHECKPOINT_BYTES // page_size)] * 2
     reopened = SqliteRegistryStore(tmp_path)
     assert reopened.get_version("m", "v1").version == "v1"
     reopened.close()
 
 
-def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int, int, int]]:
-    seen: list[tuple[int, int, int, int]] = []
+def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int, int]]:
+    seen: list[tuple[int, int, int]] = []
 
     def settings() -> None:
         with store._write() as conn:
             seen.append(
                 tuple(  # type: ignore[arg-type]
                     conn.execute(f"PRAGMA {name}").fetchone()[0]
-                    for name in ("synchronous", "page_size", "wal_autocheckpoint", "cache_size")
+                    for name in ("synchronous", "page_size", "wal_autocheckpoint")
                 )
             )
 
@@ -171,7 +180,8 @@ def test_damage_found_after_opening_is_a_store_error(tmp_path):
     path = _populated(tmp_path, versions=400)
     store = SqliteRegistryStore(tmp_path, check_integrity=False)
     data = bytearray(path.read_bytes())
-    data[3 * PAGE_SIZE : len(data)] = b"\x00" * (len(data) - 3 * PAGE_SIZE)
+    page = _page_size(path)
+    data[3 * page : len(data)] = b"\x00" * (len(data) - 3 * page)
     path.write_bytes(bytes(data))
     with pytest.raises(StoreError):
         _read_everything(store, 400)

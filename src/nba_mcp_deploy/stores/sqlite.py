@@ -6,10 +6,6 @@
   so they hand the write lock over without SQLite's sleeping back-off.
 - `synchronous=FULL` by default: a write is on disk when the call returns, even across a
   power cut. `sync_every_commit=False` (synchronous=NORMAL) still survives a killed process.
-- New files get 1 KiB pages (`PAGE_SIZE`, SQLite's default is 4 KiB). A registration changes
-  ~16-18 b-tree pages (its rows and their index entries, a few bytes each) and the log takes
-  whole pages, so a commit writes and syncs ~18 KiB instead of ~64 KiB: registration is 5-10%
-  faster (measured in tools/bench.py registry). Files made with other page sizes keep theirs.
 - The log is copied back into the database file (checkpointed) every `CHECKPOINT_BYTES` of log
   (SQLite's default is 1,000 pages): each checkpoint syncs both files, so checkpointing less
   often spares most of those syncs. Checkpoints never decide whether a commit is durable (the
@@ -40,11 +36,6 @@ from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
 FILE_NAME = "registry.db"
-# The page size of new files (see above); SQLite fixes it when it creates the file.
-PAGE_SIZE = 1024
-# Each connection's page cache, at most (SQLite's default is 2 MiB): a 10,000-version registry
-# fits, so searches that scan do not read the file page by page again on every call.
-CACHE_KIB = 16 * 1024
 # Log between automatic checkpoints: 16,000 pages of 1 KiB (SQLite's default is 1,000 pages).
 CHECKPOINT_BYTES = 16 * 1024 * 1024
 
@@ -146,9 +137,7 @@ class SqliteRegistryStore(SqlRegistryStore):
                 cached_statements=128,
             )
             self._connections.append((weakref.ref(threading.current_thread()), conn))
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # no effect on a file that exists
         page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BYTES // page_size}")
         conn.execute("PRAGMA foreign_keys = ON")
