@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nba_mcp_deploy.errors import StoreError
-from nba_mcp_deploy.stores.sqlite import CHECKPOINT_BYTES, FILE_NAME, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite import FILE_NAME, SqliteRegistryStore
 from nba_mcp_deploy.stores.sqlite_file import inspect_database_file
 from nba_mcp_deploy.stores.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.stores.factories import add
@@ -127,21 +127,19 @@ def test_the_registry_file_is_in_wal_mode_and_ours(tmp_path):
 
 
 @pytest.mark.parametrize(("sync_every_commit", "synchronous"), [(True, 2), (False, 1)])
-def test_every_connection_syncs_as_configured_and_checkpoints_less_often(tmp_path, sync_every_commit, synchronous):
-    """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's
-    connection, each with a checkpoint every CHECKPOINT_BYTES of log."""
+def test_every_connection_syncs_as_configured(tmp_path, sync_every_commit, synchronous):
+    """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's connection."""
     store = SqliteRegistryStore(tmp_path, sync_every_commit=sync_every_commit)
     seen = _settings_on_two_threads(store)
-    page_size = _page_size(store.path)
     store.close()
-    assert seen == [(synchronous, page_size, CHECKPOINT_BYTES // page_size)] * 2
+    sqlites_own = sqlite3.connect(":memory:").execute("PRAGMA page_size").fetchone()[0]
+    assert seen == [(synchronous, sqlites_own)] * 2  # new files get SQLite's own page size
 
 
 @pytest.mark.parametrize("page_size", [1024, 4096])
-def test_a_file_made_with_other_pages_keeps_them_and_checkpoints_by_bytes(tmp_path, page_size):
+def test_a_file_made_with_other_pages_keeps_them(tmp_path, page_size):
     """A registry created by an earlier release with its own page size (1 KiB, or SQLite's
-    4 KiB) is used as it is, never rewritten; its checkpoint interval is the same amount of log
-    in its own pages."""
+    4 KiB) is used as it is, never rewritten."""
     conn = sqlite3.connect(tmp_path / FILE_NAME)
     conn.execute(f"PRAGMA page_size = {page_size}")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -150,21 +148,20 @@ def test_a_file_made_with_other_pages_keeps_them_and_checkpoints_by_bytes(tmp_pa
     add(store, "m", "v1")
     seen = _settings_on_two_threads(store)
     store.close()
-    assert seen == [(2, page_size, CHECKPOINT_BYTES // page_size)] * 2
+    assert seen == [(2, page_size)] * 2
     reopened = SqliteRegistryStore(tmp_path)
     assert reopened.get_version("m", "v1").version == "v1"
     reopened.close()
 
 
-def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int, int]]:
-    seen: list[tuple[int, int, int]] = []
+def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int]]:
+    seen: list[tuple[int, int]] = []
 
     def settings() -> None:
         with store._write() as conn:
             seen.append(
                 tuple(  # type: ignore[arg-type]
-                    conn.execute(f"PRAGMA {name}").fetchone()[0]
-                    for name in ("synchronous", "page_size", "wal_autocheckpoint")
+                    conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("synchronous", "page_size")
                 )
             )
 

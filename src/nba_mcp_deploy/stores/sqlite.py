@@ -6,10 +6,6 @@
   so they hand the write lock over without SQLite's sleeping back-off.
 - `synchronous=FULL` by default: a write is on disk when the call returns, even across a
   power cut. `sync_every_commit=False` (synchronous=NORMAL) still survives a killed process.
-- The log is copied back into the database file (checkpointed) every `CHECKPOINT_BYTES` of log
-  (SQLite's default is 1,000 pages): each checkpoint syncs both files, so checkpointing less
-  often spares most of those syncs. Checkpoints never decide whether a commit is durable (the
-  log is, when COMMIT returns).
 - One connection per thread (the MCP server calls from worker threads).
 - The SQL itself is `sql_store.py` and its role mixins, shared with PostgreSQL.
 - sqlite3 errors are translated into our tree here, at the edge (like httpx's
@@ -36,8 +32,6 @@ from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
 FILE_NAME = "registry.db"
-# Log between automatic checkpoints: 16,000 pages of 1 KiB (SQLite's default is 1,000 pages).
-CHECKPOINT_BYTES = 16 * 1024 * 1024
 
 
 class SqliteRegistryStore(SqlRegistryStore):
@@ -137,9 +131,7 @@ class SqliteRegistryStore(SqlRegistryStore):
                 cached_statements=128,
             )
             self._connections.append((weakref.ref(threading.current_thread()), conn))
-        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BYTES // page_size}")
         conn.execute("PRAGMA foreign_keys = ON")
         self._local.conn = conn
         return conn
