@@ -31,7 +31,6 @@ from nba_mcp_deploy.stores.postgres_schema import prepare
 from nba_mcp_deploy.stores.sql_database import SqlConnection, SqlFlavour
 from nba_mcp_deploy.stores.sql_search import POSTGRESQL
 from nba_mcp_deploy.stores.sql_store import SqlRegistryStore
-from nba_mcp_deploy.stores.sql_versions import INSERT_NEW_VERSION
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, CursorResult
@@ -131,12 +130,6 @@ class PostgresRegistryStore(SqlRegistryStore):
 
     def _insert(self, conn: SqlConnection, sql: str, params: Sequence[Any], id_column: str) -> int:
         return int(conn.execute(f"{sql} RETURNING {id_column}", params).fetchone()[0])
-
-    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
-        # A refused INSERT would abort the whole transaction here: ON CONFLICT inserts nothing instead
-        # (after waiting for a concurrent writer of the same version to commit or roll back).
-        found = conn.execute(f"{INSERT_NEW_VERSION} RETURNING id", row).fetchone()
-        return None if found is None else int(found[0])
 
     def _changed(self, conn: SqlConnection, what: str) -> None:
         conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, what))

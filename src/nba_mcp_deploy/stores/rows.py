@@ -53,13 +53,13 @@ def to_json(value: Mapping[str, Any], field: str) -> str:
         raise InvalidInputError(field, value, f"expected a JSON document: {exc}") from None
 
 
-def version_row(v: ModelVersion, sort: str | None = None) -> tuple[Any, ...]:
-    """The values of VERSION_INSERT_COLUMNS for `v` (`sort`: its version_sort, when known already)."""
+def version_row(v: ModelVersion) -> tuple[Any, ...]:
+    """The values of VERSION_INSERT_COLUMNS for `v`."""
     parent = v.parent
     return (
         v.model_id,
         v.version,
-        version_sort(v.version) if sort is None else sort,
+        version_sort(v.version),
         v.stage.value,
         v.framework,
         v.algorithm,

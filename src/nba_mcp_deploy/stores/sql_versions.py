@@ -7,9 +7,7 @@ semantic key (`rows.key_params`).
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
 from nba_mcp_deploy.registry.records import (
@@ -37,9 +35,7 @@ from nba_mcp_deploy.stores.rows import (
 from nba_mcp_deploy.stores.sql_database import LINEAGE_LOCK, SqlConnection, SqlDatabase, marks
 from nba_mcp_deploy.stores.sql_search import search_sql
 
-INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({marks(VERSION_INSERT_COLUMNS)})"
-# A new version's row, or nothing when its (model_id, version_sort) is taken.
-INSERT_NEW_VERSION = INSERT_VERSION + " ON CONFLICT (model_id, version_sort) DO NOTHING"
+_INSERT_VERSION = f"INSERT INTO versions ({VERSION_INSERT_COLUMNS}) VALUES ({marks(VERSION_INSERT_COLUMNS)})"
 _INSERT_DETAILS = f"INSERT INTO version_details ({DETAILS_INSERT_COLUMNS}) VALUES ({marks(DETAILS_INSERT_COLUMNS)})"
 _INSERT_CHANGE = (
     "INSERT INTO stage_changes (model_id, version, from_stage, to_stage, changed_at, actor, reason, note) "
@@ -54,27 +50,24 @@ _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" 
 class SqlVersionStore(SqlDatabase, VersionStore):
     """The `versions`, `version_details`, metric and tag, and `stage_changes` tables."""
 
-    @abstractmethod
-    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
-        """Insert a `versions` row (VERSION_INSERT_COLUMNS) and return its id; None, with nothing
-        inserted and the transaction still usable, when its (model_id, version_sort) is taken."""
-
     # -- versions ----------------------------------------------------------------------------
 
     def add_version(self, version: ModelVersion, change: StageChange) -> StageChange:
-        key = key_params(version)
         with self._write() as conn:
+            existing = conn.execute(_ID_AND_STAGE, key_params(version)).fetchone()
+            if existing is not None:
+                raise ConflictError(
+                    f"{version.ref} is already registered (stage {existing[1]}); versions are never "
+                    "overwritten: register a new version"
+                )
             parent = version.parent
             if parent is not None:
                 lock = " FOR SHARE" if self.flavour.lock_rows else ""
                 if conn.execute(_ID_AND_STAGE + lock, key_params(parent)).fetchone() is None:
-                    self._refuse_registered(conn, version.ref, key)  # that error first, as always
                     raise NotFoundError(f"parent {parent} of {version.ref} is not registered")
-            # The insert itself finds an existing version (the unique index): no SELECT before it.
-            version_id = self._insert_version(conn, version_row(version, sort=key[1]))
-            if version_id is None:
-                self._refuse_registered(conn, version.ref, key)
-                raise ConflictError(f"{version.ref} was being registered by another writer at once; try again")
+            # A writer registering the same version at the same moment is refused by the unique
+            # index (ConflictError, translated by the backend).
+            version_id = self._insert(conn, _INSERT_VERSION, version_row(version), "id")
             conn.execute(_INSERT_DETAILS, details_row(version_id, version))
             if version.metrics:
                 conn.executemany(
@@ -87,12 +80,6 @@ class SqlVersionStore(SqlDatabase, VersionStore):
                     [(version_id, name, value) for name, value in version.tags.items()],
                 )
             return self._append_change(conn, change)
-
-    def _refuse_registered(self, conn: SqlConnection, ref: VersionRef, key: tuple[str, str]) -> None:
-        """ConflictError if `ref` is registered already (read inside the caller's write transaction)."""
-        existing = conn.execute(_ID_AND_STAGE, key).fetchone()
-        if existing is not None:
-            raise _already_registered(ref, existing[1])
 
     def get_version(self, model_id: str, version: str) -> ModelVersion:
         with self._read() as conn:
@@ -262,9 +249,3 @@ class SqlVersionStore(SqlDatabase, VersionStore):
     def _append_change(self, conn: SqlConnection, change: StageChange) -> StageChange:
         seq = self._insert(conn, _INSERT_CHANGE, change_row(change), "seq")
         return change.with_seq(seq)
-
-
-def _already_registered(ref: VersionRef, stage: str) -> ConflictError:
-    return ConflictError(
-        f"{ref} is already registered (stage {stage}); versions are never overwritten: register a new version"
-    )

@@ -27,7 +27,6 @@ from nba_mcp_deploy.errors import ConflictError, DeployError, StoreError
 from nba_mcp_deploy.stores.sql_database import SqlConnection, SqlFlavour
 from nba_mcp_deploy.stores.sql_search import SQLITE
 from nba_mcp_deploy.stores.sql_store import SqlRegistryStore
-from nba_mcp_deploy.stores.sql_versions import INSERT_VERSION
 from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
@@ -89,16 +88,6 @@ class SqliteRegistryStore(SqlRegistryStore):
         if rowid is None:  # an INSERT into a rowid table always sets it
             raise StoreError("the registry database did not report the id of an inserted row")
         return int(rowid)
-
-    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
-        # A refused INSERT undoes only itself in sqlite, so the unique index is the existence check.
-        try:
-            return self._insert(conn, INSERT_VERSION, row, "id")
-        except sqlite3.IntegrityError:
-            taken = conn.execute("SELECT 1 FROM versions WHERE model_id = ? AND version_sort = ?", (row[0], row[2]))
-            if taken.fetchone() is None:
-                raise  # another rule refused the row
-            return None
 
     # -- resources -------------------------------------------------------------------------------
 
