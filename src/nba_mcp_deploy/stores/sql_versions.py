@@ -7,6 +7,7 @@ semantic key (`rows.key_params`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
@@ -248,4 +249,4 @@ class SqlVersionStore(SqlDatabase, VersionStore):
 
     def _append_change(self, conn: SqlConnection, change: StageChange) -> StageChange:
         seq = self._insert(conn, _INSERT_CHANGE, change_row(change), "seq")
-        return change.with_seq(seq)
+        return dataclasses.replace(change, seq=seq)
