@@ -9,7 +9,6 @@ the plan and the registry plans again from the new state (a bounded number of ti
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -412,8 +411,7 @@ class ModelRegistry:
     def _after(self, applied: Planned) -> None:
         failure: BaseException | None = None
         for version, change in applied:
-            if logger.isEnabledFor(logging.INFO):
-                _log_change(change)
+            logger.info("stage change", extra=change.to_dict())
             for listener in self._listeners:
                 try:
                     listener.on_stage_changed(version, change)
@@ -450,10 +448,6 @@ class ModelRegistry:
         known = [s.model_id for s in self._store.list_models()]
         listed = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
         return NotFoundError(f"no model {model_id!r} is registered; registered models: {listed or 'none'}")
-
-
-def _log_change(change: StageChange) -> None:
-    logger.info("stage change", extra=change.to_dict())
 
 
 def _pair(changes: list[StageChange], *versions: ModelVersion | None) -> Planned:

@@ -31,7 +31,8 @@ DETAILS_INSERT_COLUMNS = "version_id, metrics, hyperparameters, tags, descriptio
 CHANGE_COLUMNS = "seq, model_id, version, from_stage, to_stage, changed_at, actor, reason, note"
 
 
-# One encoder for every row: building one per call costs more than the encoding itself.
+# One encoding for every document: compact, keys sorted, finite numbers only (what both
+# databases read back exactly, see sql_search.py).
 _ENCODER = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":"))
 
 

@@ -117,7 +117,6 @@ class SqliteRegistryStore(SqlRegistryStore):
                 timeout=self._busy_timeout_sec,
                 isolation_level=None,
                 check_same_thread=False,
-                cached_statements=128,
             )
             self._connections.append((weakref.ref(threading.current_thread()), conn))
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
