@@ -49,7 +49,7 @@ _STAGE_SUMS = ", ".join(f"SUM(CASE WHEN stage = '{s.value}' THEN 1 ELSE 0 END)" 
 
 
 class SqlVersionStore(SqlDatabase, VersionStore):
-    """The `versions`, `version_details`, metric and tag, and `stage_changes` tables."""
+    """The `versions`, `version_details`, `version_metrics`, `version_tags` and `stage_changes` tables."""
 
     # -- versions ----------------------------------------------------------------------------
 
