@@ -43,6 +43,8 @@ class Services:
     config: DeploymentConfig
     clock: Clock
     operations: OperationMetrics
+    # The one registry database, every role of it (the registry, replicas, audit and outbox use theirs).
+    store: RegistryStore
     monitoring: MonitoringService
     manager: ModelServingManager
     registry: ModelRegistry
@@ -67,7 +69,7 @@ class Services:
         self.experiments.close()
         self.manager.close()
         self.monitoring.close()
-        self.registry.store.close()
+        self.store.close()
 
 
 def replica_name(config: DeploymentConfig) -> str:
@@ -154,6 +156,7 @@ def build_services(
         config=config,
         clock=clock,
         operations=operations,
+        store=store,
         monitoring=monitoring,
         manager=manager,
         registry=registry,

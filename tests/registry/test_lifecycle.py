@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import pytest
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError, NotFoundError
-from nba_mcp_deploy.registry.records import ChangeReason, StageChange
+from nba_mcp_deploy.registry.records import ChangeReason
 from nba_mcp_deploy.registry.stages import TRANSITIONS, Stage
 
 # A path of allowed moves from development to each stage.
@@ -157,19 +156,3 @@ def test_history_records_when_from_to_and_who(registry, clock):
 def test_the_actor_is_a_short_single_line(registry, actor):
     with pytest.raises(InvalidInputError, match="actor"):
         registry.register_model("m", "v1", actor=actor)
-
-
-def test_a_numbered_change_keeps_every_other_field():
-    """with_seq is dataclasses.replace(seq=...): a field added to StageChange must be carried too."""
-    values: dict[str, object] = {
-        "from_stage": Stage.STAGING,
-        "to_stage": Stage.PRODUCTION,
-        "reason": ChangeReason.PROMOTED,
-        "changed_at": 12.5,
-    }
-    for f in dataclasses.fields(StageChange):
-        values.setdefault(f.name, 7 if f.name == "seq" else f"{f.name}-value")
-    change = StageChange(**values)  # type: ignore[arg-type]
-    assert all(getattr(change, f.name) != f.default for f in dataclasses.fields(StageChange))
-    assert change.with_seq(42) == dataclasses.replace(change, seq=42)
-    assert change.with_seq(42).seq == 42

@@ -72,6 +72,35 @@ def test_a_registration_breaking_another_rule_is_refused_and_the_store_stays_usa
     assert [v.version for v in store.search(SearchQuery(tags={"team": "LAL"})).items] == ["v2"]
 
 
+def test_threads_registering_one_version_at_once_leave_one_registration(store):
+    """Whichever writer commits first registers it; every other one gets ConflictError (PostgreSQL:
+    the unique index refuses a writer that checked before the first one committed)."""
+    for round_ in range(5):
+        assert sorted(_register_at_once(store, f"v{round_}", writers=6)) == ["refused"] * 5 + ["registered"]
+        assert len(store.history("m", f"v{round_}")) == 1
+    assert [v.version for v in store.list_versions("m")] == [f"v{i}" for i in range(5)]
+
+
+def _register_at_once(store, version_: str, writers: int) -> list[str]:
+    start = threading.Barrier(writers)
+    outcomes: list[str] = []
+
+    def register(worker: int) -> None:
+        start.wait()
+        try:
+            add(store, "m", version_, description=f"worker {worker}")
+            outcomes.append("registered")
+        except ConflictError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=register, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def test_a_missing_parent_is_refused_and_nothing_is_written(store):
     with pytest.raises(NotFoundError, match="parent m:v0 of m:v1 is not registered"):
         add(store, "m", "v1", parent="v0")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nba_mcp_deploy.errors import StoreError
-from nba_mcp_deploy.stores.sqlite import CACHE_KIB, CHECKPOINT_BYTES, FILE_NAME, PAGE_SIZE, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite import FILE_NAME, SqliteRegistryStore
+from nba_mcp_deploy.stores.sqlite_file import inspect_database_file
 from nba_mcp_deploy.stores.sqlite_schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.stores.factories import add
 
@@ -63,10 +64,16 @@ def test_a_file_cut_off_the_page_grid_is_damaged(tmp_path):
 def test_overwritten_pages_fail_the_integrity_check(tmp_path):
     path = _populated(tmp_path)
     data = bytearray(path.read_bytes())
-    page = PAGE_SIZE
+    page = _page_size(path)
     data[2 * page : 6 * page] = b"\xde\xad\xbe\xef" * page
     path.write_bytes(bytes(data))
     _refused(tmp_path, "corrupt|SQLite reports")
+
+
+def _page_size(path: Path) -> int:
+    header = inspect_database_file(path)
+    assert header is not None
+    return header.page_size
 
 
 def test_another_applications_database_is_foreign(tmp_path):
@@ -120,42 +127,41 @@ def test_the_registry_file_is_in_wal_mode_and_ours(tmp_path):
 
 
 @pytest.mark.parametrize(("sync_every_commit", "synchronous"), [(True, 2), (False, 1)])
-def test_every_connection_syncs_as_configured_and_checkpoints_less_often(tmp_path, sync_every_commit, synchronous):
-    """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's
-    connection, each with the larger page cache and a checkpoint every CHECKPOINT_BYTES of log."""
+def test_every_connection_syncs_as_configured(tmp_path, sync_every_commit, synchronous):
+    """FULL (2) syncs the log on every commit, NORMAL (1) does not; both on every thread's connection."""
     store = SqliteRegistryStore(tmp_path, sync_every_commit=sync_every_commit)
     seen = _settings_on_two_threads(store)
     store.close()
-    assert seen == [(synchronous, PAGE_SIZE, CHECKPOINT_BYTES // PAGE_SIZE, -CACHE_KIB)] * 2
-    assert PAGE_SIZE == 1024 and CHECKPOINT_BYTES // PAGE_SIZE == 16_384
+    sqlites_own = sqlite3.connect(":memory:").execute("PRAGMA page_size").fetchone()[0]
+    assert seen == [(synchronous, sqlites_own)] * 2  # new files get SQLite's own page size
 
 
-def test_a_file_made_with_other_pages_keeps_them_and_checkpoints_by_bytes(tmp_path):
-    """A registry created before 1 KiB pages (SQLite's 4 KiB) is used as it is, never rewritten;
-    its checkpoint interval is the same amount of log in its own pages."""
+@pytest.mark.parametrize("page_size", [1024, 4096])
+def test_a_file_made_with_other_pages_keeps_them(tmp_path, page_size):
+    """A registry created by an earlier release with its own page size (1 KiB, or SQLite's
+    4 KiB) is used as it is, never rewritten."""
     conn = sqlite3.connect(tmp_path / FILE_NAME)
-    conn.execute("PRAGMA page_size = 4096")
+    conn.execute(f"PRAGMA page_size = {page_size}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     store = SqliteRegistryStore(tmp_path)
     add(store, "m", "v1")
     seen = _settings_on_two_threads(store)
     store.close()
-    assert seen == [(2, 4096, CHECKPOINT_BYTES // 4096, -CACHE_KIB)] * 2
+    assert seen == [(2, page_size)] * 2
     reopened = SqliteRegistryStore(tmp_path)
     assert reopened.get_version("m", "v1").version == "v1"
     reopened.close()
 
 
-def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int, int, int]]:
-    seen: list[tuple[int, int, int, int]] = []
+def _settings_on_two_threads(store: SqliteRegistryStore) -> list[tuple[int, int]]:
+    seen: list[tuple[int, int]] = []
 
     def settings() -> None:
         with store._write() as conn:
             seen.append(
                 tuple(  # type: ignore[arg-type]
-                    conn.execute(f"PRAGMA {name}").fetchone()[0]
-                    for name in ("synchronous", "page_size", "wal_autocheckpoint", "cache_size")
+                    conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("synchronous", "page_size")
                 )
             )
 
@@ -171,7 +177,8 @@ def test_damage_found_after_opening_is_a_store_error(tmp_path):
     path = _populated(tmp_path, versions=400)
     store = SqliteRegistryStore(tmp_path, check_integrity=False)
     data = bytearray(path.read_bytes())
-    data[3 * PAGE_SIZE : len(data)] = b"\x00" * (len(data) - 3 * PAGE_SIZE)
+    page = _page_size(path)
+    data[3 * page : len(data)] = b"\x00" * (len(data) - 3 * page)
     path.write_bytes(bytes(data))
     with pytest.raises(StoreError):
         _read_everything(store, 400)
@@ -191,25 +198,3 @@ def test_an_unknown_older_schema_is_refused(tmp_path):
     conn.commit()
     conn.close()
     _refused(tmp_path, "schema version 0")
-
-
-def test_a_registration_writes_few_log_pages(tmp_path):
-    """What a registration costs with every commit synced is mostly the log pages it writes (see
-    `tools/bench.py registry`): each table and index it touches adds at least one. Counted, not
-    timed: 15.4 pages of 1 KiB per registration on schema 5, 19.1 with schema 4's extra tables."""
-    store = SqliteRegistryStore(tmp_path)
-
-    def register(i: int) -> None:
-        metrics = {"accuracy": i * 7919 % 1000 / 1000, "auc": i * 104729 % 997 / 997, "log_loss": i * 31 % 89 / 89}
-        tags = {"team": f"T{i % 10}", "season": str(2019 + i % 6)}
-        add(store, f"model_{i % 20}", f"v{i}", metrics=metrics, tags=tags, description=f"run {i}")
-
-    for i in range(500):
-        register(i)
-    store._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts again, empty
-    for i in range(500, 1000):
-        register(i)
-    log_bytes = (tmp_path / (FILE_NAME + "-wal")).stat().st_size - 32  # the log's header
-    store.close()
-    pages_per_registration = log_bytes / (PAGE_SIZE + 24) / 500  # a 24-byte header per page
-    assert pages_per_registration < 16.5

@@ -48,7 +48,7 @@ def _with_mlflow(services: Services, tracking_uri: str) -> MlflowSync:
     registry = services.registry
     sync = MlflowSync(
         config,
-        store=registry.store,
+        store=services.store,
         registry=registry,
         manager=services.manager,
         monitoring=services.monitoring,
@@ -126,7 +126,7 @@ def run(quick: bool) -> list[BenchRow]:
         down = _serving(workdir, "down", skops_file)
         _with_mlflow(down, "http://127.0.0.1:9")  # nothing listens there
         outage = _compare("predict throughput, MLflow not answering vs off", down, off, record, quick)
-        backlog = down.registry.store.outbox_counts().pending
+        backlog = down.store.outbox_counts().pending
         flush = _flush_cost(on, sync, record, rounds=5 if quick else 15)
         for services in (off, on, down):
             services.close()

@@ -79,7 +79,8 @@ def _registry_rows(workdir: Path, url: str, quick: bool) -> list[BenchRow]:
         "postgresql": lambda: PostgresRegistryStore(url),
         "sqlite": lambda: SqliteRegistryStore(workdir / "sqlite"),
     }
-    registries = {kind: ModelRegistry(open_()) for kind, open_ in stores.items()}
+    opened = {kind: open_() for kind, open_ in stores.items()}
+    registries = {kind: ModelRegistry(store) for kind, store in opened.items()}
     seconds = dict.fromkeys([*stores, "mlflow"], 0.0)
     step, mlflow_step = total // rounds, mlflow_total // rounds
     for r in range(rounds):  # interleaved: the machine is shared and noisy
@@ -124,16 +125,16 @@ def _registry_rows(workdir: Path, url: str, quick: bool) -> list[BenchRow]:
                 "baseline MLflow search_model_versions",
             )
         )
-        registry.store.close()
+        opened[kind].close()
     mlflow_reopen = statistics.median(
         _timed(lambda: _mlflow_client(workdir / "mlflow.db").search_registered_models(max_results=10)) for _ in range(3)
     )
     for kind, open_ in stores.items():
 
         def reopen(open_: Callable[[], RegistryStore] = open_) -> None:
-            registry = ModelRegistry(open_())
-            registry.get_statistics()
-            registry.store.close()
+            store = open_()
+            ModelRegistry(store).get_statistics()
+            store.close()
 
         seconds_reopen = statistics.median(_timed(reopen) for _ in range(5))
         rows.append(
@@ -202,7 +203,7 @@ def _no_queries_on_predict(
         services.sync.close()  # stop the background work, so that anything counted is predict's
         services.traffic.close()
         statements = []
-        engine = services.registry.store._engine  # type: ignore[attr-defined]
+        engine = services.store._engine  # type: ignore[attr-defined]
         event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         burst = 2_000 if quick else 10_000
         started = time.perf_counter()

@@ -1,8 +1,8 @@
 """The audit log: who changed what, when, with which arguments, and how it ended.
 
 Every mutating call (and every refused one) becomes one `AuditEntry`, written durably to the
-registry store (`RegistryStore.append_audit`) after the call has finished, so the entry holds
-its outcome. Arguments are summarised first: long strings are cut, lists and mappings longer
+registry store (its `AuditStore` role) after the call has finished, so the entry holds its
+outcome. Arguments are summarised first: long strings are cut, lists and mappings longer
 than a few items become `<list of N items>`, and the whole summary fits a fixed budget, so an
 entry never holds the 10,000 records of a payload.
 """
@@ -12,17 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol, get_args
 
 from nba_mcp_deploy.access.permissions import Caller
 from nba_mcp_deploy.clock import Clock
 from nba_mcp_deploy.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from nba_mcp_deploy.registry.store import RegistryStore
-
 Outcome = Literal["ok", "error"]
-OUTCOMES: tuple[str, ...] = ("ok", "error")
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 MAX_STRING = 200
 MAX_ITEMS = 16
@@ -121,6 +118,30 @@ def validate_audit_query(model_id: str | None, since: float | None, limit: int) 
         raise InvalidInputError("limit", limit, f"a whole number from 1 to {MAX_AUDIT_LIMIT}")
 
 
+class AuditStore(Protocol):
+    """The audit log's persistence: entries are appended, read newest first, and only deleted by age."""
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Append an entry durably and return it with its `seq` (strictly increasing, never reused).
+
+        `entry.arguments` must be JSON (InvalidInputError otherwise); `outcome` is one of
+        OUTCOMES. Entries are never changed; only `prune_audit` deletes them.
+        """
+        ...
+
+    def prune_audit(self, before: float) -> int:
+        """Delete the entries written before `before` (epoch seconds); returns how many went.
+
+        The retention policy (`AuditLog`, `audit_retention_days`) calls it; `seq` values are never reused.
+        """
+        ...
+
+    def list_audit(self, model_id: str | None = None, since: float | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Entries newest first (highest `seq` first): only `model_id`'s, only those at or after
+        `since`, at most `limit` (see `validate_audit_query`; InvalidInputError naming the field)."""
+        ...
+
+
 class AuditLog:
     """Writes and reads audit entries through the registry store, timestamped by the clock.
 
@@ -129,7 +150,7 @@ class AuditLog:
     """
 
     def __init__(
-        self, store: RegistryStore, clock: Clock, *, retention_sec: float | None = None, prune_every: int = PRUNE_EVERY
+        self, store: AuditStore, clock: Clock, *, retention_sec: float | None = None, prune_every: int = PRUNE_EVERY
     ) -> None:
         self._store = store
         self._clock = clock

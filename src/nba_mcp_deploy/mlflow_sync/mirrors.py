@@ -18,8 +18,8 @@ from nba_mcp_deploy.errors import NotFoundError
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.mlflow_sync import events
 from nba_mcp_deploy.monitoring.reports import MonitorReport
+from nba_mcp_deploy.registry.outbox import OutboxStore
 from nba_mcp_deploy.registry.records import ModelVersion, StageChange
-from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.serving.control import ControlChange
 from nba_mcp_deploy.serving.manager import ModelServingManager
 
@@ -29,7 +29,7 @@ log = get_logger(__name__)
 class Outbox:
     """Appends to the store's outbox, then wakes the relay; counts what could not be queued."""
 
-    def __init__(self, store: RegistryStore, clock: Clock, wake: Callable[[], None]) -> None:
+    def __init__(self, store: OutboxStore, clock: Clock, wake: Callable[[], None]) -> None:
         self._store = store
         self._clock = clock
         self._wake = wake

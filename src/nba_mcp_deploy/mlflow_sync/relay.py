@@ -22,8 +22,7 @@ from enum import StrEnum
 from nba_mcp_deploy.clock import Clock
 from nba_mcp_deploy.errors import UnavailableError
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.registry.outbox import OutboxEntry
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.outbox import OutboxEntry, OutboxStore
 
 log = get_logger(__name__)
 
@@ -61,7 +60,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        store: RegistryStore,
+        store: OutboxStore,
         deliver: Callable[[OutboxEntry], None],
         check: Callable[[], None],
         clock: Clock,

@@ -30,8 +30,8 @@ from nba_mcp_deploy.mlflow_sync.mirrors import MonitoringMirror, Outbox, Registr
 from nba_mcp_deploy.mlflow_sync.relay import OutboxRelay, RelaySettings, RelayState
 from nba_mcp_deploy.mlflow_sync.runs import MlflowTrainingRuns
 from nba_mcp_deploy.monitoring.service import MonitoringService
+from nba_mcp_deploy.registry.outbox import OutboxStore
 from nba_mcp_deploy.registry.registry import ModelRegistry
-from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.results import DependencyHealth, HealthStatus
 
@@ -85,7 +85,7 @@ class MlflowSync:
         self,
         config: DeploymentConfig,
         *,
-        store: RegistryStore,
+        store: OutboxStore,
         registry: ModelRegistry,
         manager: ModelServingManager,
         monitoring: MonitoringService,

@@ -1,13 +1,13 @@
 """The model registry: catalogue, lifecycle, promotion, rollback, search, comparison, lineage.
 
-Pure core: imports neither `mcp` nor `mlflow`; persistence goes through `RegistryStore`
-(`nba_mcp_deploy.stores.sqlite.SqliteRegistryStore` is the embedded one).
+Pure core: imports neither `mcp` nor `mlflow`; persistence goes through the store's role ports
+(`store.py`; `nba_mcp_deploy.stores.sqlite.SqliteRegistryStore` is the embedded store).
 """
 
 from nba_mcp_deploy.registry.compare import Comparison, HyperparameterDiff, MetricDiff
 from nba_mcp_deploy.registry.lineage import Descendant, Lineage, LineageRelation, RelationKind
 from nba_mcp_deploy.registry.listeners import StageListener
-from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry
+from nba_mcp_deploy.registry.outbox import OutboxCounts, OutboxEntry, OutboxStore
 from nba_mcp_deploy.registry.records import (
     ChangeReason,
     ModelSummary,
@@ -20,8 +20,9 @@ from nba_mcp_deploy.registry.records import (
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.runs import TrainingRun, TrainingRuns
 from nba_mcp_deploy.registry.search import MetricCondition, Operator, SearchPage, SearchQuery, SortKey
+from nba_mcp_deploy.registry.shared_state import ControlStateStore
 from nba_mcp_deploy.registry.stages import TRANSITIONS, Stage, allowed_targets
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.store import RegistryStore, VersionStore
 from nba_mcp_deploy.registry.workflows import (
     CheckedPromotion,
     GateResult,
@@ -35,6 +36,7 @@ __all__ = [
     "ChangeReason",
     "CheckedPromotion",
     "Comparison",
+    "ControlStateStore",
     "Descendant",
     "GateResult",
     "HyperparameterDiff",
@@ -49,6 +51,7 @@ __all__ = [
     "Operator",
     "OutboxCounts",
     "OutboxEntry",
+    "OutboxStore",
     "RegistryStatistics",
     "RegistryStore",
     "RelationKind",
@@ -63,6 +66,7 @@ __all__ = [
     "TrainingRuns",
     "VersionComparison",
     "VersionRef",
+    "VersionStore",
     "VersionWorkflows",
     "allowed_targets",
 ]

@@ -100,21 +100,6 @@ class StageChange:
     def ref(self) -> VersionRef:
         return VersionRef(self.model_id, self.version)
 
-    def with_seq(self, seq: int) -> StageChange:
-        """This change as the store committed it, numbered `seq` (dataclasses.replace, at half the
-        cost: a store calls it for every change it writes)."""
-        return StageChange(
-            self.model_id,
-            self.version,
-            self.from_stage,
-            self.to_stage,
-            self.changed_at,
-            self.actor,
-            self.reason,
-            self.note,
-            seq,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (stages and reason by name), for logs and the outbox."""
         return {

@@ -9,7 +9,6 @@ the plan and the registry plans again from the new state (a bounded number of ti
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -39,7 +38,7 @@ from nba_mcp_deploy.registry.runs import (
 )
 from nba_mcp_deploy.registry.search import SearchPage, SearchQuery, SortKey, build_query
 from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_stage
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.store import VersionStore
 from nba_mcp_deploy.registry.validation import (
     MAX_DESCRIPTION,
     canonical_version,
@@ -66,7 +65,7 @@ Planned = list[tuple[ModelVersion, StageChange]]
 class ModelRegistry:
     """Register, promote, roll back, search, compare and trace model versions.
 
-    `store` persists (see RegistryStore); `clock` stamps records; `listeners` are told about
+    `store` persists (see VersionStore); `clock` stamps records; `listeners` are told about
     every stage change (see StageListener) — the serving layer uses them to deploy and
     activate promoted versions; `use_runs` attaches where training runs are read (see runs.py).
     Thread-safe as long as the store is.
@@ -74,7 +73,7 @@ class ModelRegistry:
 
     def __init__(
         self,
-        store: RegistryStore,
+        store: VersionStore,
         *,
         clock: Clock | None = None,
         listeners: Sequence[StageListener] = (),
@@ -85,8 +84,8 @@ class ModelRegistry:
         self._runs: TrainingRuns | None = None  # attached by `use_runs` once MLflow is set up
 
     @property
-    def store(self) -> RegistryStore:
-        """The store (the serving layer keeps its deployment state there too)."""
+    def store(self) -> VersionStore:
+        """Where the versions are kept."""
         return self._store
 
     @property
@@ -412,8 +411,7 @@ class ModelRegistry:
     def _after(self, applied: Planned) -> None:
         failure: BaseException | None = None
         for version, change in applied:
-            if logger.isEnabledFor(logging.INFO):
-                _log_change(change)
+            logger.info("stage change", extra=change.to_dict())
             for listener in self._listeners:
                 try:
                     listener.on_stage_changed(version, change)
@@ -450,10 +448,6 @@ class ModelRegistry:
         known = [s.model_id for s in self._store.list_models()]
         listed = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
         return NotFoundError(f"no model {model_id!r} is registered; registered models: {listed or 'none'}")
-
-
-def _log_change(change: StageChange) -> None:
-    logger.info("stage change", extra=change.to_dict())
 
 
 def _pair(changes: list[StageChange], *versions: ModelVersion | None) -> Planned:

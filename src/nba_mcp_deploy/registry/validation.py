@@ -93,7 +93,7 @@ def validate_tags(value: Any) -> dict[str, str]:
 
 
 def validate_hyperparameters(value: Any) -> dict[str, Any]:
-    """Name -> any JSON value (numbers finite), at most 64 KiB once serialised.
+    """Name -> any JSON value (numbers finite), at most MAX_HYPERPARAMETERS_JSON characters once serialised.
 
     The result is what JSON gives back (a copy, keys sorted).
     """
@@ -107,7 +107,9 @@ def validate_hyperparameters(value: Any) -> dict[str, Any]:
             "hyperparameters", value, f"expected JSON values (text, finite numbers, booleans, lists): {exc}"
         ) from None
     if len(encoded) > MAX_HYPERPARAMETERS_JSON:
-        raise InvalidInputError("hyperparameters", value, "expected at most 64 KiB once written as JSON")
+        raise InvalidInputError(
+            "hyperparameters", value, f"expected at most {MAX_HYPERPARAMETERS_JSON // 1024} KiB once written as JSON"
+        )
     decoded: dict[str, Any] = json.loads(encoded)
     return decoded
 

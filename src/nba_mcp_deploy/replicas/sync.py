@@ -23,7 +23,7 @@ from typing import Any
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.shared_state import ControlStateStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.results import DependencyHealth, HealthStatus
 from nba_mcp_deploy.worker import PeriodicWorker
@@ -40,7 +40,7 @@ class ControlSync:
 
     def __init__(
         self,
-        store: RegistryStore,
+        store: ControlStateStore,
         manager: ModelServingManager,
         *,
         interval_sec: float = 1.0,

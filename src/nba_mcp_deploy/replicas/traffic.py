@@ -18,8 +18,7 @@ from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.experiments.recorder import AB_ROUTES
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.registry.shared_state import TrafficRow
-from nba_mcp_deploy.registry.store import RegistryStore
+from nba_mcp_deploy.registry.shared_state import ControlStateStore, TrafficRow
 from nba_mcp_deploy.serving.counts import VersionCounts, latency_bucket
 from nba_mcp_deploy.serving.ports import PredictionBatch
 from nba_mcp_deploy.worker import PeriodicWorker
@@ -84,7 +83,7 @@ class TrafficCounters:
             for (model_id, version), document in sorted(documents.items())
         ]
 
-    def flush(self, store: RegistryStore) -> int:
+    def flush(self, store: ControlStateStore) -> int:
         """Write the pending rows; on failure they stay pending for the next flush."""
         rows = self.pending_rows()
         try:
@@ -100,7 +99,7 @@ class TrafficFlusher:
     """Flushes `counters` to the store every `interval_sec` on a background thread (and on close)."""
 
     def __init__(
-        self, counters: TrafficCounters, store: RegistryStore, interval_sec: float, *, clock: Clock | None = None
+        self, counters: TrafficCounters, store: ControlStateStore, interval_sec: float, *, clock: Clock | None = None
     ) -> None:
         self.counters = counters
         self._store = store
@@ -132,7 +131,9 @@ class TrafficFlusher:
             log.warning("could not write the last traffic counters", extra={"error": str(exc)})
 
 
-def fleet_counts(store: RegistryStore, model_id: str, live: TrafficCounters | None = None) -> dict[str, VersionCounts]:
+def fleet_counts(
+    store: ControlStateStore, model_id: str, live: TrafficCounters | None = None
+) -> dict[str, VersionCounts]:
     """Every replica instance's counters of a model added up by version. `live` (this replica's
     counters) stands in for its own instance's stored rows: fresher than its last flush."""
     totals: dict[str, VersionCounts] = {}

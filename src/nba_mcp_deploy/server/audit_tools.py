@@ -48,5 +48,5 @@ def register_audit_tools(server: MCPServer, host: ServiceHost, boundary: ToolBou
         shadow, canary, retire, reset, reference data, actuals) and every refused call, with time,
         caller, role, tool, summarised arguments and outcome."""
         services = host.services()
-        entries = AuditLog(services.registry.store, services.clock).entries(model_id=model_id, since=since, limit=limit)
+        entries = AuditLog(services.store, services.clock).entries(model_id=model_id, since=since, limit=limit)
         return AuditLogOut(entries=[AuditEntryOut.model_validate(e) for e in entries])

@@ -94,7 +94,7 @@ class AccessGate:
 
         def write() -> None:
             services = self._host.services()
-            AuditLog(services.registry.store, services.clock, retention_sec=services.config.audit_retention_sec).record(
+            AuditLog(services.store, services.clock, retention_sec=services.config.audit_retention_sec).record(
                 caller, tool, arguments, error_category=category, message=message, duration_ms=elapsed
             )
 

@@ -279,14 +279,13 @@ REPLICAS = Step(
     ),
 )
 
-# Metrics and tags keyed by what searches look for. Until now each was a table keyed by version
-# with a second index by (name, value); a registration wrote both, one page for each metric and
-# tag in the index and more in the table. Searches only ever look for versions by a name and a
-# value (filters; sorting by a metric reads the version's metrics document), so one table keyed
-# (name, value, version_id) serves them, and a registration writes ~20% fewer pages. A version's
-# own metrics and tags are read from its documents (`version_details`), never from here. Without
-# an index by version, a foreign key would make every deleted version scan these tables, so they
-# have none: the store deletes a version's rows by their whole key, from its documents, in the
+# Metrics and tags are kept twice: in each version's documents (`version_details`: what a version
+# reads back, and what sorting by a metric reads) and in these tables, keyed by what filters look
+# for (name, value, version_id), so a filter reads an index range instead of parsing the documents
+# of every version. Until this revision each table was keyed by version with a second index by
+# value, so a registration wrote two b-tree entries per metric and tag instead of one. Without an
+# index by version, a foreign key would make every deleted version scan these tables, so they have
+# none: the store deletes a version's rows by their whole key, from its documents, in the
 # transaction that deletes the version. The rows are copied over.
 _KEYED_BY_VALUE = (
     ("version_metrics", "name", "value", "REAL", "DOUBLE PRECISION"),

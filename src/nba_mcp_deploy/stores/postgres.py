@@ -1,7 +1,7 @@
 """`PostgresRegistryStore`: the registry in a PostgreSQL database that several replicas share.
 
 Selected by `NBA_MCP_REGISTRY_URL=postgresql+psycopg://user:password@host:5432/db`. SQLAlchemy
-Core owns the connection pool (psycopg 3 underneath); the SQL is `sql_store.py`, the same as
+Core owns the connection pool (psycopg 3 underneath); the SQL is `sql_store.py` and its role mixins, the same as
 sqlite's, with `?` turned into psycopg's `%s` here.
 
 - Writes are one transaction each (READ COMMITTED). A stage change reads the rows it expects
@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 from nba_mcp_deploy.errors import ConflictError, DeployError, InvalidInputError, StoreError
 from nba_mcp_deploy.stores.postgres_listen import CHANNEL, ChangeListener
 from nba_mcp_deploy.stores.postgres_schema import prepare
+from nba_mcp_deploy.stores.sql_database import SqlConnection, SqlFlavour
 from nba_mcp_deploy.stores.sql_search import POSTGRESQL
-from nba_mcp_deploy.stores.sql_store import INSERT_NEW_VERSION, SqlConnection, SqlFlavour, SqlRegistryStore
+from nba_mcp_deploy.stores.sql_store import SqlRegistryStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, CursorResult
@@ -129,12 +130,6 @@ class PostgresRegistryStore(SqlRegistryStore):
 
     def _insert(self, conn: SqlConnection, sql: str, params: Sequence[Any], id_column: str) -> int:
         return int(conn.execute(f"{sql} RETURNING {id_column}", params).fetchone()[0])
-
-    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
-        # A refused INSERT would abort the whole transaction here: ON CONFLICT inserts nothing instead
-        # (after waiting for a concurrent writer of the same version to commit or roll back).
-        found = conn.execute(f"{INSERT_NEW_VERSION} RETURNING id", row).fetchone()
-        return None if found is None else int(found[0])
 
     def _changed(self, conn: SqlConnection, what: str) -> None:
         conn.execute("SELECT pg_notify(?, ?)", (CHANNEL, what))

@@ -31,7 +31,8 @@ DETAILS_INSERT_COLUMNS = "version_id, metrics, hyperparameters, tags, descriptio
 CHANGE_COLUMNS = "seq, model_id, version, from_stage, to_stage, changed_at, actor, reason, note"
 
 
-# One encoder for every row: building one per call costs more than the encoding itself.
+# One encoding for every document: compact, keys sorted, finite numbers only (what both
+# databases read back exactly, see sql_search.py).
 _ENCODER = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":"))
 
 
@@ -53,13 +54,13 @@ def to_json(value: Mapping[str, Any], field: str) -> str:
         raise InvalidInputError(field, value, f"expected a JSON document: {exc}") from None
 
 
-def version_row(v: ModelVersion, sort: str | None = None) -> tuple[Any, ...]:
-    """The values of VERSION_INSERT_COLUMNS for `v` (`sort`: its version_sort, when known already)."""
+def version_row(v: ModelVersion) -> tuple[Any, ...]:
+    """The values of VERSION_INSERT_COLUMNS for `v`."""
     parent = v.parent
     return (
         v.model_id,
         v.version,
-        version_sort(v.version) if sort is None else sort,
+        version_sort(v.version),
         v.stage.value,
         v.framework,
         v.algorithm,

@@ -6,16 +6,8 @@
   so they hand the write lock over without SQLite's sleeping back-off.
 - `synchronous=FULL` by default: a write is on disk when the call returns, even across a
   power cut. `sync_every_commit=False` (synchronous=NORMAL) still survives a killed process.
-- New files get 1 KiB pages (`PAGE_SIZE`, SQLite's default is 4 KiB). A registration changes
-  ~16-18 b-tree pages (its rows and their index entries, a few bytes each) and the log takes
-  whole pages, so a commit writes and syncs ~18 KiB instead of ~64 KiB: registration is 5-10%
-  faster (measured in tools/bench.py registry). Files made with other page sizes keep theirs.
-- The log is copied back into the database file (checkpointed) every `CHECKPOINT_BYTES` of log
-  (SQLite's default is 1,000 pages): each checkpoint syncs both files, so checkpointing less
-  often spares most of those syncs. Checkpoints never decide whether a commit is durable (the
-  log is, when COMMIT returns).
 - One connection per thread (the MCP server calls from worker threads).
-- The SQL itself is `sql_store.py`, shared with PostgreSQL.
+- The SQL itself is `sql_store.py` and its role mixins, shared with PostgreSQL.
 - sqlite3 errors are translated into our tree here, at the edge (like httpx's
   `map_httpcore_exceptions`): busy -> StoreError, constraint -> ConflictError, damage ->
   StoreError naming the file.
@@ -32,19 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, DeployError, StoreError
+from nba_mcp_deploy.stores.sql_database import SqlConnection, SqlFlavour
 from nba_mcp_deploy.stores.sql_search import SQLITE
-from nba_mcp_deploy.stores.sql_store import INSERT_VERSION, SqlConnection, SqlFlavour, SqlRegistryStore
+from nba_mcp_deploy.stores.sql_store import SqlRegistryStore
 from nba_mcp_deploy.stores.sqlite_file import inspect_database_file, refuse
 from nba_mcp_deploy.stores.sqlite_schema import prepare
 
 FILE_NAME = "registry.db"
-# The page size of new files (see above); SQLite fixes it when it creates the file.
-PAGE_SIZE = 1024
-# Each connection's page cache, at most (SQLite's default is 2 MiB): a 10,000-version registry
-# fits, so searches that scan do not read the file page by page again on every call.
-CACHE_KIB = 16 * 1024
-# Log between automatic checkpoints: 16,000 pages of 1 KiB (SQLite's default is 1,000 pages).
-CHECKPOINT_BYTES = 16 * 1024 * 1024
 
 
 class SqliteRegistryStore(SqlRegistryStore):
@@ -103,16 +89,6 @@ class SqliteRegistryStore(SqlRegistryStore):
             raise StoreError("the registry database did not report the id of an inserted row")
         return int(rowid)
 
-    def _insert_version(self, conn: SqlConnection, row: Sequence[Any]) -> int | None:
-        # A refused INSERT undoes only itself in sqlite, so the unique index is the existence check.
-        try:
-            return self._insert(conn, INSERT_VERSION, row, "id")
-        except sqlite3.IntegrityError:
-            taken = conn.execute("SELECT 1 FROM versions WHERE model_id = ? AND version_sort = ?", (row[0], row[2]))
-            if taken.fetchone() is None:
-                raise  # another rule refused the row
-            return None
-
     # -- resources -------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -141,14 +117,9 @@ class SqliteRegistryStore(SqlRegistryStore):
                 timeout=self._busy_timeout_sec,
                 isolation_level=None,
                 check_same_thread=False,
-                cached_statements=128,
             )
             self._connections.append((weakref.ref(threading.current_thread()), conn))
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # no effect on a file that exists
-        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BYTES // page_size}")
         conn.execute("PRAGMA foreign_keys = ON")
         self._local.conn = conn
         return conn

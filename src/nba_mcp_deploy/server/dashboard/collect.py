@@ -92,7 +92,7 @@ def build_snapshot(
         canaries=_canaries(services, health),
         drift=_drift(services, health),
         alerts=services.monitoring.alerts.open_alerts(model_id),
-        audit=services.registry.store.list_audit(model_id=model_id, limit=AUDIT_ROWS) if may_read_audit(who) else None,
+        audit=services.store.list_audit(model_id=model_id, limit=AUDIT_ROWS) if may_read_audit(who) else None,
         series=series,
         model_filter=model_id,
     )
