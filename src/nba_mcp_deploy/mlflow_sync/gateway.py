@@ -8,7 +8,7 @@ nothing above sees an `MlflowException` or a `requests` error:
 - RESOURCE_DOES_NOT_EXIST -> NotFoundError; RESOURCE_ALREADY_EXISTS -> ConflictError;
 - any other refusal -> RemoteError with MLflow's message.
 
-`mlflow` is imported on first use only (it costs ~1.5 s), never when MLflow is disabled.
+`mlflow` is imported on first use only (a slow import), never when MLflow is disabled.
 """
 
 from __future__ import annotations
