@@ -45,7 +45,7 @@ from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.serving.batching import BatchSettings, MicroBatcher
 from nba_mcp_deploy.serving.breaker import BreakerSettings, CircuitBreaker, Permit
 from nba_mcp_deploy.serving.control import ControlChange, ControlKind, ControlListener
-from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion, ShadowConfig, empty_routing
+from nba_mcp_deploy.serving.deployment import ModelRouting, ServedVersion, empty_routing
 from nba_mcp_deploy.serving.estimator import EstimatorModel
 from nba_mcp_deploy.serving.health import HealthThresholds, model_health, shadow_info, split_info, worst
 from nba_mcp_deploy.serving.inputs import to_feature_matrix
@@ -67,7 +67,7 @@ from nba_mcp_deploy.serving.results import (
     VersionInfo,
 )
 from nba_mcp_deploy.serving.routing import make_split, sticky_point
-from nba_mcp_deploy.serving.shadow import ShadowRunner
+from nba_mcp_deploy.serving.shadow import ShadowConfig, ShadowRunner
 from nba_mcp_deploy.serving.signature import describe
 
 log = get_logger(__name__)

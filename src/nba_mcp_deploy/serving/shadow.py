@@ -29,6 +29,14 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
+class ShadowConfig:
+    """Which standby version live requests are mirrored to, and what fraction of them."""
+
+    version: str
+    fraction: float
+
+
+@dataclass(frozen=True)
 class ShadowSnapshot:
     mirrored_requests: int
     dropped_requests: int
