@@ -77,3 +77,20 @@ def test_unreadable_parts_are_named_not_raised() -> None:
     assert "must sum to 1" in document.unreadable["split"]
     assert "max_batch_size" in document.unreadable["batching"]
     assert document.active == "v1.0"  # the rest is read as saved
+
+
+def test_a_replica_serves_what_it_can_of_a_document_with_a_broken_split(tmp_path, nba: NbaModels) -> None:
+    manager = ModelServingManager(DeploymentConfig(registry_dir=tmp_path), clock=ManualClock())
+    manager.deploy_model(MODEL, "v1.0", model_instance=nba.trained.boosting)
+    manager.deploy_model(MODEL, "v2.0", model_instance=nba.trained.logistic, set_active=False)
+    try:
+        saved = manager.routing(MODEL).to_document()
+        saved["split"] = {"versions": ["v1.0", "v2.0"], "weights": [0.5, 0.7], "sticky": False}
+        saved["active"] = "v2.0"
+        problems = manager.apply_document(MODEL, saved, revision=1)
+        assert len(problems) == 1 and problems[0].startswith(f"{MODEL}: A/B test not restored (")
+        routing = manager.routing(MODEL)
+        assert (routing.active, routing.split) == ("v2.0", None)
+        assert manager.applied_revisions() == {MODEL: 1}
+    finally:
+        manager.close()
