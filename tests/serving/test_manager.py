@@ -104,10 +104,10 @@ def test_deploy_argument_errors(manager) -> None:
         manager.deploy_model("m", "v1.0", model_instance=SumModel())
 
 
-def test_blue_green_switch_and_retire_rules(manager) -> None:
+def test_blue_green_switch_and_undeploy_rules(manager) -> None:
     manager.deploy_model("m", "v1.0", model_instance=SumModel(0))
     with pytest.raises(ConflictError, match=r"only deployed version"):
-        manager.retire_model("m", "v1.0")
+        manager.undeploy("m", "v1.0")
     info = manager.deploy_model("m", "v2.0", model_instance=SumModel(100), set_active=False)
     assert info.active_version == "v1.0"
     assert manager.predict("m", [rec()]).predictions == [3.0]
@@ -115,12 +115,12 @@ def test_blue_green_switch_and_retire_rules(manager) -> None:
     assert info.active_version == "v2.0" and info.previous_active == ["v1.0"]
     assert manager.predict("m", [rec()]).predictions == [103.0]
     with pytest.raises(ConflictError, match=r"active version.*set_active_version"):
-        manager.retire_model("m", "v2.0")
+        manager.undeploy("m", "v2.0")
     manager.setup_ab_test("m", ["v1.0", "v2.0"], [0.5, 0.5])
     with pytest.raises(ConflictError, match=r"A/B test"):
-        manager.retire_model("m", "v1.0")
+        manager.undeploy("m", "v1.0")
     manager.clear_ab_test("m")
-    info = manager.retire_model("m", "v1.0")
+    info = manager.undeploy("m", "v1.0")
     assert [v.version for v in info.versions] == ["v2.0"] and info.previous_active == []
     with pytest.raises(NotFoundError, match=r"no deployed version 'v1.0'.*\['v2.0'\]"):
         manager.predict("m", [rec()], version="v1.0")

@@ -13,7 +13,7 @@ Evaluation runs on one background thread (`PeriodicWorker`), woken by the predic
 reported since (the accuracy guard, computed on timer ticks and before a step may pass) and the
 end of a step's bake time. Decisions are serialised by one lock, logged as structured lines and
 announced to the listeners once they have taken effect. If traffic is changed behind the
-canary's back (another split, another active version, the candidate retired), the canary stops
+canary's back (another split, another active version, the candidate undeployed), the canary stops
 and leaves traffic as it found it.
 """
 

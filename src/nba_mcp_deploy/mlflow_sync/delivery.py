@@ -19,7 +19,7 @@ Registry (with `enable_mlflow_registry`):
 
 Runs (with `enable_mlflow`), in the configured experiment:
 - each deployment is a run (tags `nba_kind=deployment`, `model_id`, `version`, `model_uri`;
-  params: the serving settings and the routing), finished when the version is retired; its
+  params: the serving settings and the routing), finished when the version is undeployed; its
   `active` tag follows the active version;
 - each A/B test and shadow set-up is a run (params: versions and weights, or version and
   fraction) finished when it is cleared or replaced;
@@ -50,7 +50,7 @@ VERSION_TAG_KEYS = ("framework", "algorithm", "stage", "nba_version", "model_uri
 IMPORTED_MODEL_TAG = "mlflow_model"
 IMPORTED_VERSION_TAG = "mlflow_version"
 _MAY_END_EXPERIMENTS = frozenset(
-    {ControlKind.ACTIVATED, ControlKind.RETIRED, ControlKind.AB_TEST_CLEARED, ControlKind.SHADOW_CLEARED}
+    {ControlKind.ACTIVATED, ControlKind.UNDEPLOYED, ControlKind.AB_TEST_CLEARED, ControlKind.SHADOW_CLEARED}
 )
 
 
@@ -204,12 +204,12 @@ class Delivery:
             for entry in routing["versions"]:
                 run_id = self._deployment_run(model_id, entry["version"])
                 self._set_run_tags(run_id, {"active": str(entry["version"] == version).lower()})
-        elif kind is ControlKind.RETIRED:
+        elif kind is ControlKind.UNDEPLOYED:
             self._gw.finish_run(self._deployment_run(model_id, version), at)
             self._deployment_runs.pop((model_id, version), None)
         elif kind in (ControlKind.AB_TEST_SET, ControlKind.SHADOW_SET):
             self._experiment_run(p)
-        if kind in _MAY_END_EXPERIMENTS:  # also implicitly: activating or retiring the shadow version ends it
+        if kind in _MAY_END_EXPERIMENTS:  # also implicitly: activating or undeploying the shadow version ends it
             for kind_tag, field in (("ab_test", "split"), ("shadow", "shadow")):
                 if routing[field] is None:
                     self._finish_running(kind_tag, model_id, at)

@@ -96,7 +96,7 @@ class ControlPlane:
                 raise ConflictError(
                     f"{model_id} {version} is already deployed "
                     f"(from {routing.versions[version].model_uri or 'memory'}); "
-                    "deploy under a new version, or retire it first"
+                    "deploy under a new version, or undeploy it first"
                 )
             self._loading.add(key)
         try:
@@ -131,14 +131,14 @@ class ControlPlane:
             self._publish(routing, ControlKind.ACTIVATED, version)
             return deployment_info(routing)
 
-    def retire_model(self, model_id: str, version: str) -> DeploymentInfo:
-        """Unload a version that no traffic depends on."""
+    def undeploy(self, model_id: str, version: str) -> DeploymentInfo:
+        """Unload a version that no traffic depends on (the registry keeps its record and stage)."""
         with self._table.lock:
             routing = self._table.require(model_id)
             routing.require(version)
             if len(routing.versions) == 1:
                 raise ConflictError(
-                    f"{version} is the only deployed version of {model_id}; deploy another before retiring it"
+                    f"{version} is the only deployed version of {model_id}; deploy another before undeploying it"
                 )
             if version == routing.active:
                 others = [v for v in routing.sorted_versions() if v != version]
@@ -148,15 +148,15 @@ class ControlPlane:
             if routing.split is not None and version in routing.split.versions:
                 raise ConflictError(f"{version} is part of the A/B test of {model_id}; clear or change the test first")
             shadow = routing.shadow
-            retired = routing.versions[version].batcher
+            unloaded = routing.versions[version].batcher
             routing = routing.with_changes(
                 versions={k: v for k, v in routing.versions.items() if k != version},
                 previous_active=tuple(v for v in routing.previous_active if v != version),
                 shadow=None if shadow is not None and shadow.version == version else shadow,
             )
-            self._publish(routing, ControlKind.RETIRED, version)
-            if retired is not None:
-                retired.close(timeout=0)  # drains what is queued, on its own thread
+            self._publish(routing, ControlKind.UNDEPLOYED, version)
+            if unloaded is not None:
+                unloaded.close(timeout=0)  # drains what is queued, on its own thread
             return deployment_info(routing)
 
     def reset_circuit_breaker(self, model_id: str, version: str) -> DeploymentInfo:

@@ -1,8 +1,8 @@
 """What is deployed: served versions and each model's routing, as an immutable snapshot.
 
 The predict path reads one `ModelRouting` per request and never locks it: control changes
-(deploy, switch, A/B, shadow, retire) build a new snapshot and swap it in. A request that
-picked a version just before it was retired still finishes on it.
+(deploy, switch, A/B, shadow, undeploy) build a new snapshot and swap it in. A request that
+picked a version just before it was undeployed still finishes on it.
 """
 
 from __future__ import annotations

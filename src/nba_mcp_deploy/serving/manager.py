@@ -97,9 +97,9 @@ class ModelServingManager:
         """Send default traffic to `version` (blue-green switch); the old one stays for rollback."""
         return self._control.set_active_version(model_id, version)
 
-    def retire_model(self, model_id: str, version: str) -> DeploymentInfo:
-        """Unload a version that no traffic depends on."""
-        return self._control.retire_model(model_id, version)
+    def undeploy(self, model_id: str, version: str) -> DeploymentInfo:
+        """Unload a version that no traffic depends on (the registry keeps its record and stage)."""
+        return self._control.undeploy(model_id, version)
 
     def setup_ab_test(
         self, model_id: str, versions: Sequence[str], weights: Sequence[float], sticky: bool = False
