@@ -23,7 +23,7 @@ from nba_mcp_deploy.experiments.canary_lease import CanaryLeases, is_running
 from nba_mcp_deploy.experiments.canary_machine import CanaryMachine
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
 from nba_mcp_deploy.experiments.canary_state import CanaryStore, canary_from_document, status_from_document
-from nba_mcp_deploy.experiments.events import Listeners
+from nba_mcp_deploy.experiments.events import ExperimentEvent, Listeners
 from nba_mcp_deploy.experiments.fleet import FleetSource
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
@@ -105,21 +105,25 @@ class CanaryController:
 
     def abort(self, model_id: str, reason: str = "", *, actor: str = "local") -> CanaryStatus:
         """Stop a running canary and send all traffic back to the stable version."""
+        events: list[ExperimentEvent] = []
         with self._lock:
             canary = self._canaries.get(model_id)
             if (canary is None or canary.phase is not CanaryPhase.RUNNING) and self._leases is not None:
                 record = self._leases.running(model_id)
                 if record is not None:
-                    canary = self._adopt(record)  # running on another replica: this one stops it
+                    canary, events = self._adopt(record)  # running on another replica: this one stops it
             canary = canary or self._get(model_id)
-            if canary.phase is not CanaryPhase.RUNNING:
-                raise ConflictError(
-                    f"the canary of {model_id} {canary.candidate} is not running (it ended: {canary.phase.value})"
-                )
-            event = self._machine.abort(canary, reason, actor=actor)
-            self._write(canary, force=True)
-        self._listeners.notify(event)
-        return canary.status()
+            running = canary.phase is CanaryPhase.RUNNING
+            if running:
+                events.append(self._machine.abort(canary, reason, actor=actor))
+                self._write(canary, force=True)
+        for event in events:
+            self._listeners.notify(event)
+        if running:
+            return canary.status()
+        raise ConflictError(
+            f"the canary of {model_id} {canary.candidate} is not running (it ended: {canary.phase.value})"
+        )
 
     def status(self, model_id: str) -> CanaryStatus:
         """This replica's canary while it runs it; else the latest state any replica wrote."""
@@ -162,8 +166,9 @@ class CanaryController:
         if on_timer and self._leases is not None:
             for record in self._leases.orphans():
                 with self._lock:
-                    if record.model_id not in self.running():
-                        self._adopt(record)
+                    events = [] if record.model_id in self.running() else self._adopt(record)[1]
+                for event in events:
+                    self._listeners.notify(event)
 
     # -- several replicas ------------------------------------------------------------------
 
@@ -178,8 +183,9 @@ class CanaryController:
         self._machine.detach(canary)
         self._canaries.pop(canary.model_id, None)
 
-    def _adopt(self, record: CanaryRecord) -> Canary | None:
-        """Resume a canary from its record (called with the lock held); None if another replica was faster."""
+    def _adopt(self, record: CanaryRecord) -> tuple[Canary | None, list[ExperimentEvent]]:
+        """Resume a canary from its record (called with the lock held): the canary (None if another
+        replica was faster) and the decisions taken on resuming it, to announce."""
         assert self._leases is not None
         canary = canary_from_document(
             record.document,
@@ -193,9 +199,11 @@ class CanaryController:
         self._leases.hold(record.model_id, record)
         self._write(canary, force=True)
         if self._canaries.get(record.model_id) is not canary:
-            return None
-        self._machine.resumed(canary)
-        return canary
+            return None, []
+        events = self._machine.resumed(canary)
+        if events:
+            self._write(canary, force=True)
+        return canary, events
 
     def _get(self, model_id: str) -> Canary:
         canary = self._canaries.get(model_id)

@@ -5,10 +5,16 @@ Traffic moves only through the serving manager's A/B split: [stable, candidate] 
 The active version stays the stable one throughout, so a rollback is just clearing the split.
 After the last step (w = 1) passes, the candidate is promoted to production through
 `ModelRegistry.promote_model` (via staging if it is in development or archived), which makes it
-the active version in serving; a version the registry does not know is made active in serving
-only. The registry is not touched before that, so a rolled-back canary leaves it unchanged. If
-traffic is changed behind the canary's back (another split, another active version, the
+the active version in serving and ends the split in one saved routing revision (see
+promotion.py); a version the registry does not know is made active in serving only, again in one
+revision. The registry is not touched before that, so a rolled-back canary leaves it unchanged.
+If traffic is changed behind the canary's back (another split, another active version, the
 candidate undeployed), the canary stops and leaves traffic as it found it.
+
+A canary taken over from a replica that died may find that replica's last action done but not
+recorded: a step's new weight already set, or the promotion already in the registry (or, for a
+version the registry does not know, in serving). It carries on from there (`resumed`), so
+serving and the canary converge on what the registry says.
 
 The machine keeps no canaries of its own: the controller holds them, serialises the calls under
 its lock and announces the events these methods return. Which replica runs a canary is the
@@ -35,6 +41,7 @@ from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.registry.registry import ModelRegistry
 from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.serving.breaker import BreakerState
+from nba_mcp_deploy.serving.control_plane import SplitOnActivation
 from nba_mcp_deploy.serving.counts import VersionCounts
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.serving.ports import PredictionBatch
@@ -141,11 +148,16 @@ class CanaryMachine:
         """Stop counting requests into `canary` (it ended, or another replica runs it now)."""
         self._recorder.set_tap(canary.model_id, None)
 
-    def resumed(self, canary: Canary) -> None:
-        """A canary taken over from another replica's record: count its traffic here from now on."""
+    def resumed(self, canary: Canary) -> list[ExperimentEvent]:
+        """A canary taken over from another replica's record: count its traffic here from now on,
+        and finish the action that replica had done but not recorded; the decisions taken."""
         self.attach(canary)
         if canary.history:
             self._log("canary taken over", canary, canary.history[-1])
+        if self._promotion_reached(canary):
+            return [self._promote(canary)]
+        index = self._step_set(canary)
+        return [] if index is None else [self._begin_step(canary, index)]
 
     # -- evaluating ------------------------------------------------------------------------
 
@@ -207,6 +219,11 @@ class CanaryMachine:
             return self._finish(
                 canary, CanaryPhase.FAILED, f"could not raise the candidate's weight: {exc}", restore=True
             )
+        return self._begin_step(canary, index)
+
+    def _begin_step(self, canary: Canary, index: int) -> ExperimentEvent:
+        """Record that the steps before `index` passed and `index` began (its weight is set)."""
+        steps = canary.policy.steps
         done = canary.step.index + 1
         canary.begin_step(index, self._clock.now(), self._clock.monotonic())
         if canary.baseline is not None:
@@ -217,17 +234,19 @@ class CanaryMachine:
         return event
 
     def _promote(self, canary: Canary) -> ExperimentEvent:
+        """Promote the candidate (registry first, serving following in one saved revision)."""
         model_id, candidate = canary.model_id, canary.candidate
         note = f"canary passed {len(canary.policy.steps)} steps over {canary.stable}"
         try:
             if canary.registry_path is not None and self._registry is not None:
-                for stage in canary.registry_path:
+                for stage in self._stages_left(canary):
                     self._registry.promote_model(model_id, candidate, stage, actor=ACTOR, note=note)
                 where = "promoted to production in the registry and active in serving"
             else:
-                self._manager.set_active_version(model_id, candidate)
                 where = "active in serving (not in the registry)"
-            self._manager.clear_ab_test(model_id)
+            routing = self._manager.routing(model_id)
+            if routing.active != candidate or routing.split is not None:  # else the promotion activated it
+                self._manager.set_active_version(model_id, candidate, split=SplitOnActivation.CLEAR)
         except DeployError as exc:
             text = f"every step passed but the promotion failed: {exc}"
             return self._finish(canary, CanaryPhase.FAILED, text, restore=True)
@@ -282,6 +301,40 @@ class CanaryMachine:
             log.warning("canary could not read the fleet's counters", extra={"error": str(exc)})
             return None
 
+    def _promotion_reached(self, canary: Canary) -> bool:
+        """Whether the final promotion already took effect where the canary's plan says it lands
+        first: the registry, or serving for a version the registry does not know."""
+        if canary.step.index != len(canary.policy.steps) - 1:
+            return False
+        try:
+            if canary.registry_path is not None and self._registry is not None:
+                return self._registry.get_model(canary.model_id, canary.candidate).stage is Stage.PRODUCTION
+            routing = self._manager.routing(canary.model_id)
+        except DeployError:
+            return False
+        return routing.active == canary.candidate and routing.split is None
+
+    def _step_set(self, canary: Canary) -> int | None:
+        """A later step whose weight the canary's split already has (set, then not recorded)."""
+        try:
+            routing = self._manager.routing(canary.model_id)
+        except NotFoundError:
+            return None
+        split = routing.split
+        if routing.active != canary.stable or split is None or split.versions != (canary.stable, canary.candidate):
+            return None
+        weight = split.weight_of(canary.candidate)
+        steps = canary.policy.steps
+        later = range(canary.step.index + 1, len(steps))
+        return next((i for i in later if abs(steps[i] - weight) <= WEIGHT_TOLERANCE), None)
+
+    def _stages_left(self, canary: Canary) -> tuple[Stage, ...]:
+        """The stages promote_model still has to walk, from where the candidate is in the registry
+        now (a replica that stopped half-way may have walked some)."""
+        assert self._registry is not None
+        stage = self._registry.get_model(canary.model_id, canary.candidate).stage
+        return _path_to_production(stage)
+
     def _registry_path(self, model_id: str, version: str) -> tuple[Stage, ...] | None:
         """Stages promote_model walks at the end; None when the registry does not know the version."""
         if self._registry is None:
@@ -295,7 +348,7 @@ class CanaryMachine:
                 f"{model_id} {version} is already in production in the registry but not active in serving; "
                 "call set_active_version instead of a canary"
             )
-        return (Stage.PRODUCTION,) if record.stage is Stage.STAGING else (Stage.STAGING, Stage.PRODUCTION)
+        return _path_to_production(record.stage)
 
     @staticmethod
     def _log(message: str, canary: Canary, event: ExperimentEvent) -> None:
@@ -311,3 +364,10 @@ class CanaryMachine:
                     "guards": {g.name: {"status": g.status.value, "value": g.value} for g in event.guards},
                 },
             )
+
+
+def _path_to_production(stage: Stage) -> tuple[Stage, ...]:
+    """The promotions that take a version from `stage` to production."""
+    if stage is Stage.PRODUCTION:
+        return ()
+    return (Stage.PRODUCTION,) if stage is Stage.STAGING else (Stage.STAGING, Stage.PRODUCTION)

@@ -13,6 +13,7 @@ warms up.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -29,12 +30,22 @@ from nba_mcp_deploy.serving.deployment import ModelRouting, empty_routing
 from nba_mcp_deploy.serving.ports import DeploymentStateSink
 from nba_mcp_deploy.serving.reporting import deployment_info
 from nba_mcp_deploy.serving.results import DeploymentInfo
-from nba_mcp_deploy.serving.routing import make_split
+from nba_mcp_deploy.serving.routing import TrafficSplit, make_split
 from nba_mcp_deploy.serving.routing_table import RoutingTable
 from nba_mcp_deploy.serving.shadow import ShadowConfig
 from nba_mcp_deploy.serving.version_loader import VersionLoader
 
 log = get_logger(__name__)
+
+
+class SplitOnActivation(StrEnum):
+    """What activating a version does to the model's A/B split, in the same saved revision."""
+
+    KEEP = "keep"  # the split goes on deciding traffic until it is cleared
+    CLEAR = "clear"  # every request goes to the newly active version
+    # Ends a split that already sends every request to the version being activated (a finished
+    # canary, a ramp-up done by hand): it has no traffic left to decide. Any other split goes on.
+    CLEAR_IF_SETTLED = "clear_if_settled"
 
 
 class ControlPlane:
@@ -122,12 +133,22 @@ class ControlPlane:
             with table.lock:
                 self._loading.discard(key)
 
-    def set_active_version(self, model_id: str, version: str) -> DeploymentInfo:
-        """Send default traffic to `version` (blue-green switch); the old one stays for rollback."""
+    def set_active_version(
+        self, model_id: str, version: str, *, split: SplitOnActivation = SplitOnActivation.KEEP
+    ) -> DeploymentInfo:
+        """Send default traffic to `version` (blue-green switch); the old one stays for rollback.
+
+        `split` says whether the A/B split ends with it: a promotion that also ends the split is
+        one saved revision, so no replica ever serves the new active version beside a stale split.
+        """
         with self._table.lock:
             routing = self._table.require(model_id)
             routing.require(version)
             routing = _activate(routing, version)
+            if split is SplitOnActivation.CLEAR or (
+                split is SplitOnActivation.CLEAR_IF_SETTLED and _settled_on(routing.split, version)
+            ):
+                routing = routing.with_changes(split=None)
             self._publish(routing, ControlKind.ACTIVATED, version)
             return deployment_info(routing)
 
@@ -281,6 +302,13 @@ class ControlPlane:
                 listener.on_control_change(change)
             except Exception:  # a listener must never undo or block a control change
                 log.exception("control listener failed", extra={"listener": type(listener).__name__})
+
+
+def _settled_on(split: TrafficSplit | None, version: str) -> bool:
+    """Whether `split` sends every request to `version`."""
+    if split is None or version not in split.versions:
+        return False
+    return all(w == 0 for v, w in zip(split.versions, split.weights, strict=True) if v != version)
 
 
 def _activate(routing: ModelRouting, version: str) -> ModelRouting:

@@ -29,7 +29,7 @@ from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.operations import OperationMetrics
 from nba_mcp_deploy.serving.batching import BatchSettings
 from nba_mcp_deploy.serving.control import ControlListener
-from nba_mcp_deploy.serving.control_plane import ControlPlane
+from nba_mcp_deploy.serving.control_plane import ControlPlane, SplitOnActivation
 from nba_mcp_deploy.serving.deployment import ModelRouting
 from nba_mcp_deploy.serving.follower import ReplicaFollower
 from nba_mcp_deploy.serving.ports import DeploymentStateSink, HealthSource, ModelLoader, PredictionObserver
@@ -93,9 +93,12 @@ class ModelServingManager:
             warmup_input=warmup_input,
         )
 
-    def set_active_version(self, model_id: str, version: str) -> DeploymentInfo:
-        """Send default traffic to `version` (blue-green switch); the old one stays for rollback."""
-        return self._control.set_active_version(model_id, version)
+    def set_active_version(
+        self, model_id: str, version: str, *, split: SplitOnActivation = SplitOnActivation.KEEP
+    ) -> DeploymentInfo:
+        """Send default traffic to `version` (blue-green switch); `split` says whether the A/B
+        split ends in the same saved revision. The old version stays for rollback."""
+        return self._control.set_active_version(model_id, version, split=split)
 
     def undeploy(self, model_id: str, version: str) -> DeploymentInfo:
         """Unload a version that no traffic depends on (the registry keeps its record and stage)."""
