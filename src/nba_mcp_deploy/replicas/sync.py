@@ -8,11 +8,11 @@ this replica follows and applies each document that changed (`apply_document`, s
 counters).
 
 The bound: a change committed by one replica is applied by every other one within
-`control_poll_interval_sec` (default 1 s) plus one poll query, plus the time to load a model
-version it has not loaded yet. With PostgreSQL each save also sends NOTIFY, which wakes this
-thread at once, so it typically takes milliseconds; the polling is the fallback (a lost
-notification, a dropped listener connection, or sqlite). A version that fails to load here is
-retried on every poll and reported in `health_check` (dependency "control-sync").
+`control_poll_interval_sec` plus one poll query, plus the time to load a model version it has
+not loaded yet. With PostgreSQL each save also sends NOTIFY, which wakes this thread at once;
+the polling is the fallback (a lost notification, a dropped listener connection, or sqlite).
+A version that fails to load here is retried on every poll and reported in `health_check`
+(dependency "control-sync").
 """
 
 from __future__ import annotations
