@@ -62,3 +62,28 @@ def test_auto_deploy_off_promotes_in_the_registry_only(config: DeploymentConfig,
     assert services.registry.get_production_model(M).version == "v1.0"
     assert not services.manager.is_deployed(M, "v1.0")
     services.close()
+
+
+def test_a_promotion_is_one_routing_revision_that_ends_a_settled_split(services, nba: NbaModels) -> None:
+    registry, manager, store = services.registry, services.manager, services.registry.store
+    registry.register_model(M, "v1.0", model_uri=str(nba.skops_file), stage="staging")
+    registry.register_model(M, "v2.0", model_uri=str(nba.mlflow_dir), stage="staging")
+    registry.promote_model(M, "v1.0", "production")
+    manager.deploy_model(M, "v2.0", model_uri=str(nba.mlflow_dir), set_active=False)
+    manager.setup_ab_test(M, ["v1.0", "v2.0"], [0.0, 1.0], sticky=True)  # a ramp-up that reached v2.0
+    before = store.deployment_revisions()[M]
+
+    registry.promote_model(M, "v2.0", "production")
+
+    assert store.deployment_revisions()[M] == before + 1  # readers never see v2.0 active beside the split
+    saved = store.load_deployments()[M]
+    assert (saved["active"], saved["split"], saved["previous_active"]) == ("v2.0", None, ["v1.0"])
+    assert manager.get_deployment(M).ab_test is None
+
+    manager.setup_ab_test(M, ["v1.0", "v2.0"], [0.5, 0.5])  # a split still deciding traffic
+    before = store.deployment_revisions()[M]
+    registry.rollback_model(M)
+    assert store.deployment_revisions()[M] == before + 1
+    deployment = manager.get_deployment(M)
+    assert deployment.active_version == "v1.0"
+    assert deployment.ab_test is not None and deployment.ab_test.weights == [0.5, 0.5]  # it goes on

@@ -4,7 +4,9 @@
   `model_uri` (and auto-deploy is on), it is deployed as a standby first; a load failure
   refuses the promotion, so the registry never points at a version that cannot serve.
 - After the change is committed, the version now in production becomes the active version
-  (promotion and rollback alike). Versions leaving production stay deployed as standbys.
+  (promotion and rollback alike), in one saved routing revision that also ends an A/B split
+  already sending every request to it (the last step of a canary). Versions leaving production
+  stay deployed as standbys.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.registry.records import ModelVersion, StageChange
 from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.serving.control_plane import SplitOnActivation
 from nba_mcp_deploy.serving.manager import ModelServingManager
 
 log = get_logger(__name__)
@@ -34,4 +37,6 @@ class ServingStageListener:
 
     def on_stage_changed(self, version: ModelVersion, change: StageChange) -> None:
         if change.to_stage is Stage.PRODUCTION and self._manager.is_deployed(version.model_id, version.version):
-            self._manager.set_active_version(version.model_id, version.version)
+            self._manager.set_active_version(
+                version.model_id, version.version, split=SplitOnActivation.CLEAR_IF_SETTLED
+            )

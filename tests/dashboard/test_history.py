@@ -1,5 +1,5 @@
 """The sparkline history: one point per version per sample, errors since the previous point,
-bounded per version, spaced, forgetting retired versions; and its timer thread."""
+bounded per version, spaced, forgetting undeployed versions; and its timer thread."""
 
 from __future__ import annotations
 
@@ -54,11 +54,11 @@ def test_points_carry_the_errors_since_the_previous_one(
     assert len(points) == 5 and points[-1].requests == 0 and points[-1].error_rate is None
 
 
-def test_retired_versions_are_forgotten(manager: ModelServingManager, clock: ManualClock) -> None:
+def test_undeployed_versions_are_forgotten(manager: ModelServingManager, clock: ManualClock) -> None:
     history = MetricsHistory()
     manager.deploy_model("m", "v2.0", model_instance=SumModel())
     history.sample(manager.health_check())
-    manager.retire_model("m", "v1.0")
+    manager.undeploy("m", "v1.0")
     clock.advance(5)
     history.sample(manager.health_check("m"), complete=False)  # one model's report forgets nothing
     assert history.series("m", "v1.0")

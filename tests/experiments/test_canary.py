@@ -230,6 +230,26 @@ def test_a_candidate_unknown_to_the_registry_is_activated_in_serving_only(servic
     assert services.registry.list_models() == []
 
 
+@pytest.mark.parametrize("registered", [True, False], ids=["in-the-registry", "serving-only"])
+def test_the_end_of_a_canary_is_one_routing_revision(services: Services, registered: bool) -> None:
+    if registered:
+        install_coins(services)
+    else:
+        services.manager.deploy_model(M, "v1.0", model_instance=Coin(0.6))
+        services.manager.deploy_model(M, "v2.0", model_instance=Coin(0.6), set_active=False)
+    store = services.registry.store
+    services.experiments.start_canary(M, "v2.0", steps=[0.5, 1.0], min_requests_per_step=10)
+    drive(services, 500, until=lambda s: s.step.index == 1)
+    before = store.deployment_revisions()[M]
+
+    drive(services, 500)
+
+    assert status(services).phase is CanaryPhase.PROMOTED
+    assert store.deployment_revisions()[M] == before + 1  # activated and the split ended together
+    saved = store.load_deployments()[M]
+    assert (saved["active"], saved["split"]) == ("v2.0", None)
+
+
 def test_a_failed_promotion_sends_traffic_back(services: Services, two_coins: tuple[Coin, Coin]) -> None:
     services.experiments.start_canary(M, "v2.0", steps=[0.5, 1.0], min_requests_per_step=10)
     services.registry.delete_model(M, "v2.0")  # someone removes the candidate from the registry meanwhile

@@ -85,7 +85,7 @@ def test_control_changes_are_runs_and_serving_is_measured_in_them(
     assert shadow.info.status == "RUNNING"
 
     manager.set_active_version(model_id, "v2.0")  # ends the shadow of v2.0 implicitly
-    manager.retire_model(model_id, "v1.0")
+    manager.undeploy(model_id, "v1.0")
     assert sync_of(services).drain(60)
     (shadow,) = runs_of(client, experiment, nba_kind="shadow", model_id=model_id)
     assert shadow.info.status == "FINISHED"

@@ -281,7 +281,7 @@ def test_batching_applies_to_later_versions_clears_and_survives_a_restart(
         info = restarted.manager.get_deployment(M)
         assert info.batching is not None and (info.batching.max_batch_size, info.batching.max_wait_ms) == (32, 2.0)
         assert restarted.manager.predict(M, record).version == "v1.0"
-        restarted.manager.retire_model(M, "v2.0")
+        restarted.manager.undeploy(M, "v2.0")
         old = restarted.manager.routing(M).versions["v1.0"].batcher
         info = restarted.manager.clear_batching(M)
         assert info.batching is None and restarted.manager.batching_of(M) is None

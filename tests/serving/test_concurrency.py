@@ -1,4 +1,4 @@
-"""Many threads predicting while versions deploy, weights change and versions retire."""
+"""Many threads predicting while versions deploy, weights change and versions are undeployed."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_counts_add_up_exactly_under_concurrent_control_changes(config: Deployme
                 manager.setup_ab_test("m", ["v1.0", version], [0.1, 0.9])
                 manager.set_active_version("m", "v2.0" if step % 2 else "v1.0")
                 manager.clear_ab_test("m")
-                manager.retire_model("m", version)
+                manager.undeploy("m", version)
                 step += 1
                 cycles[0] = step
         except BaseException as exc:
@@ -85,8 +85,8 @@ def test_counts_add_up_exactly_under_concurrent_control_changes(config: Deployme
     served = sum(tallies, Counter())
     total = sum(served.values())
     assert total >= THREADS * CALLS_PER_THREAD
-    retired_versions = [v for v in metrics if v.startswith("v3.")]
-    assert len(retired_versions) >= MIN_CYCLES, "the operator should have cycled several versions during the run"
+    undeployed_versions = [v for v in metrics if v.startswith("v3.")]
+    assert len(undeployed_versions) >= MIN_CYCLES, "the operator should have cycled several versions during the run"
     for version, version_metrics in metrics.items():
         snapshot = version_metrics.snapshot()
         assert snapshot.requests == served[version], version

@@ -55,7 +55,7 @@ def test_every_control_change_is_told_in_order_with_the_routing_after_it(manager
     manager.setup_shadow(MODEL, "v2.0", 0.5)
     manager.clear_shadow(MODEL)
     manager.set_active_version(MODEL, "v2.0")
-    manager.retire_model(MODEL, "v1.0")
+    manager.undeploy(MODEL, "v1.0")
     kinds = [(c.kind, c.version) for c in recorder.changes]
     assert kinds == [
         (ControlKind.DEPLOYED, "v1.0"),
@@ -65,7 +65,7 @@ def test_every_control_change_is_told_in_order_with_the_routing_after_it(manager
         (ControlKind.SHADOW_SET, "v2.0"),
         (ControlKind.SHADOW_CLEARED, None),
         (ControlKind.ACTIVATED, "v2.0"),
-        (ControlKind.RETIRED, "v1.0"),
+        (ControlKind.UNDEPLOYED, "v1.0"),
     ]
     ab = recorder.changes[2].routing
     assert ab["split"] == {"versions": ["v1.0", "v2.0"], "weights": [0.9, 0.1], "sticky": False}

@@ -19,6 +19,7 @@ from nba_mcp_deploy.errors import (
 from nba_mcp_deploy.nba_models import FEATURES
 from nba_mcp_deploy.services import build_services
 from nba_mcp_deploy.serving.breaker import BreakerState
+from nba_mcp_deploy.serving.control_plane import SplitOnActivation
 from nba_mcp_deploy.serving.results import HealthStatus, RoutedBy
 from tests.conftest import NbaModels
 from tests.serving.doubles import SumModel, rec
@@ -104,10 +105,10 @@ def test_deploy_argument_errors(manager) -> None:
         manager.deploy_model("m", "v1.0", model_instance=SumModel())
 
 
-def test_blue_green_switch_and_retire_rules(manager) -> None:
+def test_blue_green_switch_and_undeploy_rules(manager) -> None:
     manager.deploy_model("m", "v1.0", model_instance=SumModel(0))
     with pytest.raises(ConflictError, match=r"only deployed version"):
-        manager.retire_model("m", "v1.0")
+        manager.undeploy("m", "v1.0")
     info = manager.deploy_model("m", "v2.0", model_instance=SumModel(100), set_active=False)
     assert info.active_version == "v1.0"
     assert manager.predict("m", [rec()]).predictions == [3.0]
@@ -115,12 +116,12 @@ def test_blue_green_switch_and_retire_rules(manager) -> None:
     assert info.active_version == "v2.0" and info.previous_active == ["v1.0"]
     assert manager.predict("m", [rec()]).predictions == [103.0]
     with pytest.raises(ConflictError, match=r"active version.*set_active_version"):
-        manager.retire_model("m", "v2.0")
+        manager.undeploy("m", "v2.0")
     manager.setup_ab_test("m", ["v1.0", "v2.0"], [0.5, 0.5])
     with pytest.raises(ConflictError, match=r"A/B test"):
-        manager.retire_model("m", "v1.0")
+        manager.undeploy("m", "v1.0")
     manager.clear_ab_test("m")
-    info = manager.retire_model("m", "v1.0")
+    info = manager.undeploy("m", "v1.0")
     assert [v.version for v in info.versions] == ["v2.0"] and info.previous_active == []
     with pytest.raises(NotFoundError, match=r"no deployed version 'v1.0'.*\['v2.0'\]"):
         manager.predict("m", [rec()], version="v1.0")
@@ -144,6 +145,29 @@ def test_ab_split_and_sticky_keys(manager) -> None:
     assert manager.predict("m", [rec()], request_key="u1").routed_by is RoutedBy.AB_STICKY
     manager.clear_ab_test("m")
     assert {manager.predict("m", [rec()]).version for _ in range(50)} == {"v1.0"}
+
+
+def test_activating_keeps_clears_or_ends_a_settled_split_in_the_same_revision(services, manager) -> None:
+    store = services.registry.store
+    for version in ("v1.0", "v2.0", "v3.0"):
+        manager.deploy_model("m", version, model_instance=SumModel(0), set_active=version == "v1.0")
+
+    manager.setup_ab_test("m", ["v1.0", "v2.0"], [0.5, 0.5])
+    manager.set_active_version("m", "v2.0")  # KEEP, the default: the split goes on deciding
+    assert manager.routing("m").split is not None
+    manager.set_active_version("m", "v1.0", split=SplitOnActivation.CLEAR_IF_SETTLED)  # still deciding
+    assert manager.routing("m").split is not None
+
+    manager.setup_ab_test("m", ["v1.0", "v2.0", "v3.0"], [0.0, 1.0, 0.0])  # settled on v2.0
+    before = store.deployment_revisions()["m"]
+    info = manager.set_active_version("m", "v2.0", split=SplitOnActivation.CLEAR_IF_SETTLED)
+    assert (info.active_version, info.ab_test, info.previous_active[0]) == ("v2.0", None, "v1.0")
+    assert store.deployment_revisions()["m"] == before + 1
+
+    manager.setup_ab_test("m", ["v2.0", "v3.0"], [0.9, 0.1])
+    info = manager.set_active_version("m", "v3.0", split=SplitOnActivation.CLEAR)
+    assert (info.active_version, info.ab_test) == ("v3.0", None)
+    assert store.load_deployments()["m"]["split"] is None
 
 
 def test_shadow_compares_without_touching_live_answers(manager) -> None:

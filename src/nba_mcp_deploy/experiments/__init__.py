@@ -13,8 +13,10 @@ distribution, Fisher's exact test), never `mcp` or `mlflow`.
     ab_testing.py      ABTestAnalyzer: recorded traffic + logged outcomes -> report
     canary_policy.py   steps and guard thresholds   guards.py  the guards (pure)
     canary.py          one rollout's state and its predict-path hook
-    canary_controller.py  start / evaluate / advance / promote / roll back / abort
-    worker.py          the background evaluator thread     events.py  decisions for listeners
+    canary_machine.py  start / evaluate / advance / promote / roll back / abort
+    canary_lease.py    which replica runs a canary       canary_state.py  its record in the store
+    canary_controller.py  the running canaries, their evaluator thread, the commands
+    events.py          decisions for listeners
     service.py         ExperimentService: the API the MCP tools call
 """
 

@@ -19,7 +19,7 @@ def _number(value: Any) -> bool:
 
 
 def check_steps(steps: Sequence[float]) -> tuple[float, ...]:
-    """Candidate shares of traffic: 1 to 20 numbers in (0, 1], strictly increasing, ending at 1."""
+    """Candidate shares of traffic: 1 to MAX_STEPS numbers in (0, 1], strictly increasing, ending at 1."""
     values = list(steps) if isinstance(steps, list | tuple) else None
     if not values or len(values) > MAX_STEPS:
         raise InvalidInputError("steps", steps, f"give 1 to {MAX_STEPS} traffic shares, e.g. [0.05, 0.25, 0.5, 1.0]")

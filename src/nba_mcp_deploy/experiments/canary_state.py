@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from nba_mcp_deploy.experiments.canary import CanaryPhase, CanaryStatus, StepStatus
+from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase, CanaryStatus, StepStatus
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
 from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent
 from nba_mcp_deploy.experiments.guards import Decision, GuardResult, GuardStatus
@@ -99,3 +99,26 @@ def registry_path_of(document: Mapping[str, Any]) -> tuple[Stage, ...] | None:
 def baseline_of(document: Mapping[str, Any]) -> dict[str, VersionCounts] | None:
     baseline = document.get("baseline")
     return None if baseline is None else {v: VersionCounts.from_document(c) for v, c in baseline.items()}
+
+
+def canary_from_document(
+    document: Mapping[str, Any], *, now: float, mono: float, start_seq: int, latency_window: int, with_fleet: bool
+) -> Canary:
+    """A running canary resumed from its document at its current step; its counters start afresh
+    here (`start_seq`), its step's bake time counts from when the step began elsewhere."""
+    status = status_from_document(document)
+    canary = Canary(
+        status.model_id,
+        status.stable_version,
+        status.candidate_version,
+        status.policy,
+        started_at=status.started_at,
+        started_mono=mono - (now - status.started_at),
+        start_seq=start_seq,
+        registry_path=registry_path_of(document),
+        latency_window=latency_window,
+    )
+    canary.begin_step(status.step.index, status.step.started_at, mono - (now - status.step.started_at))
+    canary.history = list(status.history)
+    canary.baseline = baseline_of(document) if with_fleet else None
+    return canary

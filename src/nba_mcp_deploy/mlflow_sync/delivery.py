@@ -19,7 +19,7 @@ Registry (with `enable_mlflow_registry`):
 
 Runs (with `enable_mlflow`), in the configured experiment:
 - each deployment is a run (tags `nba_kind=deployment`, `model_id`, `version`, `model_uri`;
-  params: the serving settings and the routing), finished when the version is retired; its
+  params: the serving settings and the routing), finished when the version is undeployed; its
   `active` tag follows the active version;
 - each A/B test and shadow set-up is a run (params: versions and weights, or version and
   fraction) finished when it is cleared or replaced;
@@ -42,6 +42,7 @@ from nba_mcp_deploy.paths import confine
 from nba_mcp_deploy.registry.outbox import OutboxEntry
 from nba_mcp_deploy.registry.runs import SOURCE_RUN_TAG
 from nba_mcp_deploy.serving.control import ControlKind
+from nba_mcp_deploy.serving.routing_document import RoutingDocument
 
 ALIASES = ("production", "staging")
 DELETED = "deleted"
@@ -50,7 +51,7 @@ VERSION_TAG_KEYS = ("framework", "algorithm", "stage", "nba_version", "model_uri
 IMPORTED_MODEL_TAG = "mlflow_model"
 IMPORTED_VERSION_TAG = "mlflow_version"
 _MAY_END_EXPERIMENTS = frozenset(
-    {ControlKind.ACTIVATED, ControlKind.RETIRED, ControlKind.AB_TEST_CLEARED, ControlKind.SHADOW_CLEARED}
+    {ControlKind.ACTIVATED, ControlKind.UNDEPLOYED, ControlKind.AB_TEST_CLEARED, ControlKind.SHADOW_CLEARED}
 )
 
 
@@ -197,57 +198,59 @@ class Delivery:
 
     def _control(self, p: Mapping[str, Any]) -> None:
         kind, model_id, version, at = ControlKind(p["kind"]), p["model_id"], p["version"], p["at"]
-        routing = p["routing"]
+        routing = RoutingDocument.from_json(p["routing"])
         if kind is ControlKind.DEPLOYED:
             self._deployed(p)
         elif kind is ControlKind.ACTIVATED:
-            for entry in routing["versions"]:
-                run_id = self._deployment_run(model_id, entry["version"])
-                self._set_run_tags(run_id, {"active": str(entry["version"] == version).lower()})
-        elif kind is ControlKind.RETIRED:
+            for name in routing.version_names():
+                run_id = self._deployment_run(model_id, name)
+                self._set_run_tags(run_id, {"active": str(name == version).lower()})
+        elif kind is ControlKind.UNDEPLOYED:
             self._gw.finish_run(self._deployment_run(model_id, version), at)
             self._deployment_runs.pop((model_id, version), None)
         elif kind in (ControlKind.AB_TEST_SET, ControlKind.SHADOW_SET):
             self._experiment_run(p)
-        if kind in _MAY_END_EXPERIMENTS:  # also implicitly: activating or retiring the shadow version ends it
-            for kind_tag, field in (("ab_test", "split"), ("shadow", "shadow")):
-                if routing[field] is None:
+        if kind in _MAY_END_EXPERIMENTS:  # also implicitly: activating or undeploying the shadow version ends it
+            for kind_tag, ended in (("ab_test", routing.split is None), ("shadow", routing.shadow is None)):
+                if ended:
                     self._finish_running(kind_tag, model_id, at)
 
     def _deployed(self, p: Mapping[str, Any]) -> None:
-        model_id, version, routing = p["model_id"], p["version"], p["routing"]
-        entry = next(v for v in routing["versions"] if v["version"] == version)
-        key = {"nba_kind": "deployment", "nba_key": f"{model_id}:{version}:{entry['deployed_at']}"}
+        model_id, version, routing = p["model_id"], p["version"], RoutingDocument.from_json(p["routing"])
+        entry = next(v for v in routing.versions if v.version == version)
+        key = {"nba_kind": "deployment", "nba_key": f"{model_id}:{version}:{entry.deployed_at}"}
         tags = {
             **key,
             "model_id": model_id,
             "version": version,
-            "model_uri": str(entry["model_uri"]),
-            "active": str(routing["active"] == version).lower(),
+            "model_uri": str(entry.model_uri),
+            "active": str(routing.active == version).lower(),
         }
         run_id = self._run_once(key, f"deploy {model_id} {version}", tags, p["at"])
-        params = {**p["settings"], "model_uri": str(entry["model_uri"]), "routing": json.dumps(routing)}
+        params = {**p["settings"], "model_uri": str(entry.model_uri), "routing": json.dumps(p["routing"])}
         self._gw.log_batch(run_id, params=params)
         self._deployment_runs[(model_id, version)] = run_id
 
     def _experiment_run(self, p: Mapping[str, Any]) -> None:
         """An A/B test or shadow set-up: a run of its own; the one it replaces is finished."""
-        model_id, routing, at = p["model_id"], p["routing"], p["at"]
+        model_id, routing, at = p["model_id"], RoutingDocument.from_json(p["routing"]), p["at"]
         ab = p["kind"] == ControlKind.AB_TEST_SET.value
         kind_tag = "ab_test" if ab else "shadow"
         key = {"nba_kind": kind_tag, "nba_key": f"{kind_tag}:{model_id}:{at}"}
         if ab:
-            split = routing["split"]
-            name = f"A/B test {model_id} {' vs '.join(split['versions'])}"
-            tags = {"versions": ",".join(split["versions"])}
-            params = {"versions": ",".join(split["versions"]), "sticky": str(split["sticky"])}
-            params.update({f"weight.{v}": str(w) for v, w in zip(split["versions"], split["weights"], strict=True)})
+            split = routing.split
+            assert split is not None, "an A/B test set-up saves its split"
+            name = f"A/B test {model_id} {' vs '.join(split.versions)}"
+            tags = {"versions": ",".join(split.versions)}
+            params = {"versions": ",".join(split.versions), "sticky": str(split.sticky)}
+            params.update({f"weight.{v}": str(w) for v, w in zip(split.versions, split.weights, strict=True)})
         else:
-            shadow = routing["shadow"]
-            name = f"shadow {model_id} {shadow['version']}"
-            tags = {"version": shadow["version"], "live_version": str(routing["active"])}
-            params = {"shadow_version": shadow["version"], "fraction": str(shadow["fraction"])}
-            params["active_version"] = str(routing["active"])
+            shadow = routing.shadow
+            assert shadow is not None, "a shadow set-up saves its shadow"
+            name = f"shadow {model_id} {shadow.version}"
+            tags = {"version": shadow.version, "live_version": str(routing.active)}
+            params = {"shadow_version": shadow.version, "fraction": str(shadow.fraction)}
+            params["active_version"] = str(routing.active)
         replaced = functools.partial(self._finish_running, kind_tag, model_id, at)
         run_id = self._run_once(key, name, {**tags, **key, "model_id": model_id}, at, before_create=replaced)
         self._gw.log_batch(run_id, params={**p["settings"], **params})

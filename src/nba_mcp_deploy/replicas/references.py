@@ -15,6 +15,7 @@ from typing import Any
 
 from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.monitoring.service import MonitoringService
+from nba_mcp_deploy.serving.routing_document import RoutingDocument
 
 WHOLE_MODEL = "*"
 
@@ -30,7 +31,7 @@ class ReferenceFollower:
     def follow(self, model_id: str, document: Mapping[str, Any]) -> list[str]:
         """Load the document's reference locations that changed; returns one line per failure."""
         problems = []
-        for key, location in sorted(dict(document.get("references") or {}).items()):
+        for key, location in sorted(RoutingDocument.from_json(document).references.items()):
             wanted = dict(location)
             with self._lock:
                 if self._loaded.get((model_id, key)) == wanted:

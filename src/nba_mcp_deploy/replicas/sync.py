@@ -1,17 +1,18 @@
 """`ControlSync`: keeps this replica's routing equal to the routing documents in the store.
 
 Every replica saves each control change it makes (deploy, active version, A/B weights, shadow,
-retire) as its model's routing document, compare-and-set on the document's revision (see
-`ModelServingManager._publish`). This thread compares the revisions in the store with the ones
-this replica follows and applies each document that changed (`apply_document`: versions not
-loaded here are loaded, the others keep their breakers and counters).
+undeploy) as its model's routing document, compare-and-set on the document's revision (see
+`serving/control_plane.py`). This thread compares the revisions in the store with the ones
+this replica follows and applies each document that changed (`apply_document`, see
+`serving/follower.py`: versions not loaded here are loaded, the others keep their breakers and
+counters).
 
 The bound: a change committed by one replica is applied by every other one within
-`control_poll_interval_sec` (default 1 s) plus one poll query, plus the time to load a model
-version it has not loaded yet. With PostgreSQL each save also sends NOTIFY, which wakes this
-thread at once, so it typically takes milliseconds; the polling is the fallback (a lost
-notification, a dropped listener connection, or sqlite). A version that fails to load here is
-retried on every poll and reported in `health_check` (dependency "control-sync").
+`control_poll_interval_sec` plus one poll query, plus the time to load a model version it has
+not loaded yet. With PostgreSQL each save also sends NOTIFY, which wakes this thread at once;
+the polling is the fallback (a lost notification, a dropped listener connection, or sqlite).
+A version that fails to load here is retried on every poll and reported in `health_check`
+(dependency "control-sync").
 """
 
 from __future__ import annotations

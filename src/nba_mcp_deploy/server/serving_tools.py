@@ -135,7 +135,7 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         Refused for the only deployed version, the active version and A/B variants; a retired
         shadow stops being mirrored.
         """
-        return DeploymentOut.model_validate(manager().retire_model(model_id, version))
+        return DeploymentOut.model_validate(manager().undeploy(model_id, version))
 
     @server.tool(annotations=SETS)
     @boundary

@@ -1,4 +1,4 @@
-"""Hooks for other layers to hear about control changes (deploy, switch, A/B, shadow, batching, retire).
+"""Hooks for other layers to hear about control changes (deploy, switch, A/B, shadow, batching, undeploy).
 
 The serving manager tells each `ControlListener` after a change is published, in the order the
 changes happened (they are serialised by the manager's control lock). Listeners run inside
@@ -20,7 +20,7 @@ class ControlKind(StrEnum):
 
     DEPLOYED = "deployed"
     ACTIVATED = "activated"
-    RETIRED = "retired"
+    UNDEPLOYED = "retired"  # the string outbox payloads already hold; it names an undeploy
     AB_TEST_SET = "ab_test_set"
     AB_TEST_CLEARED = "ab_test_cleared"
     SHADOW_SET = "shadow_set"

@@ -1,7 +1,8 @@
 """`VersionCounts`: cumulative traffic counters of one served version, mergeable across replicas.
 
-Latency is kept as counts in fixed buckets (`LATENCY_BOUNDS_MS`, 10% apart), which add up across
-replicas exactly; percentiles read from them are within one bucket (10%) of the true value.
+Latency is kept as counts in fixed buckets (`LATENCY_BOUNDS_MS`), which add up across replicas
+exactly; a percentile read from them is its bucket's upper bound, at most `BUCKET_GROWTH` times
+the true value.
 Counted by `replicas/traffic.py`, read by A/B results and canary guards (`experiments/fleet.py`).
 """
 
@@ -14,8 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Upper bounds of the latency buckets: 0.01 ms to ~2 minutes, each 10% above the previous one.
-LATENCY_BOUNDS_MS: tuple[float, ...] = tuple(0.01 * 1.1**i for i in range(172))
+# Upper bounds of the latency buckets: from SMALLEST_BUCKET_MS up, each BUCKET_GROWTH times the
+# one before; a request slower than the last bound counts in the last bucket.
+SMALLEST_BUCKET_MS = 0.01
+BUCKET_GROWTH = 1.1
+BUCKETS = 172
+LATENCY_BOUNDS_MS: tuple[float, ...] = tuple(SMALLEST_BUCKET_MS * BUCKET_GROWTH**i for i in range(BUCKETS))
 COUNTS = ("requests", "rows", "errors", "ab_requests", "ab_errors", "failovers")
 
 

@@ -1,8 +1,8 @@
 """What is deployed: served versions and each model's routing, as an immutable snapshot.
 
 The predict path reads one `ModelRouting` per request and never locks it: control changes
-(deploy, switch, A/B, shadow, retire) build a new snapshot and swap it in. A request that
-picked a version just before it was retired still finishes on it.
+(deploy, switch, A/B, shadow, undeploy) build a new snapshot and swap it in. A request that
+picked a version just before it was undeployed still finishes on it.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from nba_mcp_deploy.errors import NotFoundError
 from nba_mcp_deploy.identifiers import version_key
 from nba_mcp_deploy.serving.batching import BatchSettings, MicroBatcher
 from nba_mcp_deploy.serving.breaker import CircuitBreaker
 from nba_mcp_deploy.serving.metrics import VersionMetrics
 from nba_mcp_deploy.serving.ports import LoadedModel
 from nba_mcp_deploy.serving.routing import TrafficSplit
-from nba_mcp_deploy.serving.shadow import ShadowStats
+from nba_mcp_deploy.serving.routing_document import RoutingDocument, VersionEntry
+from nba_mcp_deploy.serving.shadow import ShadowConfig, ShadowStats
 from nba_mcp_deploy.serving.signature import ModelSignature
-
-DOCUMENT_FORMAT = 1
 
 
 class Role(StrEnum):
@@ -32,12 +32,6 @@ class Role(StrEnum):
     AB_VARIANT = "ab_variant"
     SHADOW = "shadow"
     STANDBY = "standby"
-
-
-@dataclass(frozen=True)
-class ShadowConfig:
-    version: str
-    fraction: float
 
 
 @dataclass
@@ -81,6 +75,15 @@ class ModelRouting:
             changes["versions"] = MappingProxyType(dict(changes["versions"]))
         return replace(self, **changes)
 
+    def require(self, version: str) -> ServedVersion:
+        """The deployed `version`, or NotFoundError naming the deployed ones."""
+        served = self.versions.get(version)
+        if served is None:
+            raise NotFoundError(
+                f"{self.model_id} has no deployed version {version!r}; deployed: {self.sorted_versions()}"
+            )
+        return served
+
     def role_of(self, version: str) -> Role:
         if self.split is not None and version in self.split.versions:
             return Role.AB_VARIANT
@@ -105,34 +108,26 @@ class ModelRouting:
     def sorted_versions(self) -> list[str]:
         return sorted(self.versions, key=version_key)
 
+    def document(self) -> RoutingDocument:
+        """What is saved of this routing (see routing_document.py)."""
+        return RoutingDocument(
+            model_id=self.model_id,
+            versions=tuple(
+                VersionEntry(name, served.model_uri, served.deployed_at)
+                for name in self.sorted_versions()
+                for served in (self.versions[name],)
+            ),
+            active=self.active,
+            split=self.split,
+            shadow=self.shadow,
+            previous_active=self.previous_active,
+            references=self.references,
+            batching=self.batching,
+        )
+
     def to_document(self) -> dict[str, Any]:
         """The routing as JSON-ready data, for the registry store (restored after a restart)."""
-        return {
-            "format": DOCUMENT_FORMAT,
-            "model_id": self.model_id,
-            "versions": [
-                {
-                    "version": v,
-                    "model_uri": self.versions[v].model_uri,
-                    "deployed_at": self.versions[v].deployed_at,
-                }
-                for v in self.sorted_versions()
-            ],
-            "active": self.active,
-            "split": None
-            if self.split is None
-            else {
-                "versions": list(self.split.versions),
-                "weights": list(self.split.weights),
-                "sticky": self.split.sticky,
-            },
-            "shadow": None
-            if self.shadow is None
-            else {"version": self.shadow.version, "fraction": self.shadow.fraction},
-            "previous_active": list(self.previous_active),
-            "references": {key: dict(location) for key, location in sorted(self.references.items())},
-            "batching": None if self.batching is None else self.batching.to_document(),
-        }
+        return self.document().to_json()
 
 
 def empty_routing(model_id: str) -> ModelRouting:

@@ -1,7 +1,7 @@
 """Any object with `predict` (and optionally `predict_proba`) as a servable model.
 
 Duck-typed so the core needs no scikit-learn import. The model is called with a NumPy matrix
-whenever it accepts one (a DataFrame costs ~0.5 ms per call with pandas 3); models that need
+whenever it accepts one (building a DataFrame per call is slower); models that need
 column names (e.g. a ColumnTransformer selecting by name) are detected at warm-up and get a
 DataFrame instead.
 """
@@ -41,7 +41,7 @@ def _finite_inputs_context(estimator: Any) -> Callable[[], AbstractContextManage
     """For a scikit-learn estimator, a context that skips its own finiteness scan of the input.
 
     The serving core has already refused infinities, and NaN for models that do not take missing
-    values (`accepts_missing`), so the scan only repeats that check (~20% of a one-row call).
+    values (`accepts_missing`), so the scan would only repeat that check on every request.
     """
     if not type(estimator).__module__.startswith("sklearn"):
         return None

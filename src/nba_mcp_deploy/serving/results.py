@@ -25,8 +25,8 @@ class RoutedBy(StrEnum):
 
 @dataclass(slots=True)
 class PredictionResult:
-    """One answer. Built on the predict path, so a slotted plain dataclass (a frozen one costs
-    ~2 us more per request); treat it as read-only."""
+    """One answer. Built on the predict path, so a slotted plain dataclass (a frozen one is
+    slower to build); treat it as read-only."""
 
     model_id: str
     version: str

@@ -39,7 +39,8 @@ class TrafficSplit:
 
 
 def make_split(versions: Sequence[str], weights: Sequence[float], *, sticky: bool) -> TrafficSplit:
-    """Validate a split: non-negative finite weights, one per version, summing to 1 within 1e-6."""
+    """Validate a split: non-negative finite weights, one per version, summing to 1 within
+    WEIGHT_SUM_TOLERANCE."""
     versions = list(versions)
     weights = list(weights)
     if len(versions) < 2:

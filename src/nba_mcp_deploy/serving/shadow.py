@@ -6,7 +6,8 @@ is counted, and neither can touch the live answer or slow it beyond an enqueue.
 
 Comparison: for classifiers, agreement is equal labels and the difference is the mean absolute
 difference of the class probabilities; for regressors, agreement is a relative difference of at
-most 1% and the difference is the mean absolute difference of the predictions.
+most `REGRESSION_AGREEMENT_RTOL` and the difference is the mean absolute difference of the
+predictions.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from nba_mcp_deploy.serving.ports import LoadedModel, ModelOutput
 REGRESSION_AGREEMENT_RTOL = 0.01
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ShadowConfig:
+    """Which standby version live requests are mirrored to, and what fraction of them."""
+
+    version: str
+    fraction: float
 
 
 @dataclass(frozen=True)
