@@ -54,8 +54,7 @@ def test_configuration_table_names_every_variable_and_field() -> None:
     for variable, (field_name, _) in ENVIRONMENT.items():
         row = next((line for line in rows if line.startswith(f"| `{variable}` |")), None)
         assert row is not None, f"docs/configuration.md has no row for {variable}"
-        assert f"`{field_name}`" in row, f"docs/configuration.md's row for {variable} does not name the field {field_name}"
+        assert f"`{field_name}`" in row, f"the row for {variable} does not name the field {field_name}"
     settable = {field_name for field_name, _ in ENVIRONMENT.values()}
     unsettable = {f.name for f in dataclasses.fields(DeploymentConfig)} - settable
     assert unsettable == {"extra"}, f"fields no environment variable sets: {sorted(unsettable)}"
-

@@ -73,7 +73,7 @@ def test_ten_writes_during_an_outage_reach_mlflow_in_order_when_it_returns(
     wait_for(lambda: mlflow_health(services).status is HealthStatus.DEGRADED, 15.0, 0.05)
     health = services.manager.health_check()
     dependency = mlflow_health(services)
-    backlog = registry.store.outbox_counts().pending
+    backlog = services.store.outbox_counts().pending
     assert backlog >= 10 and dependency.backlog == backlog
     assert health.status is HealthStatus.DEGRADED and health.ready
     assert any(r.startswith("mlflow: not answering") and f"{backlog} changes wait" in r for r in health.reasons)
@@ -122,7 +122,7 @@ def test_a_change_mlflow_keeps_refusing_is_parked_reported_and_retried(
     registry = services.registry
     sync = MlflowSync(
         mirrored(config, own_server.uri, "refusals"),
-        store=registry.store,
+        store=services.store,
         registry=registry,
         manager=services.manager,
         monitoring=services.monitoring,
@@ -137,12 +137,12 @@ def test_a_change_mlflow_keeps_refusing_is_parked_reported_and_retried(
         {"model_id": "ghost", "version": "v1.0", "to_stage": "production", "reason": "promoted"},
     )
     registry.register_model("real", "v1.0")
-    wait_for(lambda: registry.store.outbox_counts().parked == 1, 15.0, 0.05)
+    wait_for(lambda: services.store.outbox_counts().parked == 1, 15.0, 0.05)
     assert sync.drain(30)  # the registration behind it was not blocked
     dependency = mlflow_health(services)
     assert dependency.status is HealthStatus.DEGRADED and dependency.failed == 1
     assert "parked" in dependency.reasons[0] and "ghost:v1.0 has no MLflow version yet" in dependency.reasons[0]
     report = sync.sync_registry(direction="export", retry_failed=True, wait_sec=5)
     assert report.notes[0] == "1 parked changes offered again"
-    wait_for(lambda: registry.store.outbox_counts().parked == 1, 15.0, 0.05)  # still refused, still kept
+    wait_for(lambda: services.store.outbox_counts().parked == 1, 15.0, 0.05)  # still refused, still kept
     services.close()

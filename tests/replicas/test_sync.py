@@ -60,7 +60,7 @@ def test_a_change_made_on_a_stale_routing_is_refused_not_lost(pair, nba: NbaMode
     assert second.manager.routing(MODEL).active == "v1.0"  # nothing changed here
     second.sync.sync_now()  # once it follows again, the change goes through on top of the other
     second.manager.set_active_version(MODEL, "v2.0")
-    document = first.registry.store.load_deployments()[MODEL]
+    document = first.store.load_deployments()[MODEL]
     assert (document["active"], document["shadow"]) == ("v2.0", None)  # activating v2.0 ends its shadow
     assert document["previous_active"] == ["v1.0"]
 

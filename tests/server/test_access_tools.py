@@ -115,7 +115,7 @@ async def test_refused_calls_change_nothing_and_are_audited(open_agent: OpenAgen
         assert state(viewer) == before
         with pytest.raises(ConflictError, match="no reference data"):
             viewer.services.monitoring.monitor(M).reference()
-        entries = viewer.services.registry.store.list_audit(limit=len(calls))
+        entries = viewer.services.store.list_audit(limit=len(calls))
     assert [e.tool for e in entries] == list(reversed(calls))
     for entry in entries:
         assert (entry.caller, entry.role, entry.outcome) == ("local", "viewer", "error")
@@ -166,7 +166,7 @@ async def test_every_mutating_tool_leaves_one_audit_entry(open_agent: OpenAgent,
         tools = {t.name for t in (await agent.client.list_tools()).tools}
         mutating = sorted(t for t in tools if is_mutating(t))
         unknown = [t for t in mutating if t not in {name for name, _ in calls}]
-        start = agent.services.registry.store.list_audit(limit=1)[0].seq
+        start = agent.services.store.list_audit(limit=1)[0].seq
         for tool, arguments in calls:
             await agent.ok(tool, **arguments)
         for tool in unknown:  # added by other work: called without arguments, audited as failed
@@ -241,6 +241,6 @@ async def test_a_tool_without_an_entry_is_refused_and_an_unknown_one_is_just_unk
             assert "no entry in the permission table" in text and ran == []
             unknown = await agent.error("no_such_tool")
             assert "Unknown tool: no_such_tool" in unknown
-        assert [e.tool for e in services.registry.store.list_audit()] == ["sneaky_tool"]
+        assert [e.tool for e in services.store.list_audit()] == ["sneaky_tool"]
     finally:
         services.close()

@@ -224,7 +224,7 @@ def snapshot(services: Services) -> tuple[Any, ...]:
 
 
 def audit_seq(services: Services) -> int:
-    entries = services.registry.store.list_audit(limit=1)
+    entries = services.store.list_audit(limit=1)
     return entries[0].seq or 0 if entries else 0
 
 

@@ -81,7 +81,7 @@ def test_restoring_saved_deployments_is_not_a_control_change(config: DeploymentC
     second = build_services(config, restore=False)
     recorder = Recorder()
     second.manager.add_control_listener(recorder)
-    assert second.manager.restore(second.registry.store.load_deployments()) == []
+    assert second.manager.restore(second.store.load_deployments()) == []
     assert second.manager.is_deployed(MODEL, "v1.0")
     assert recorder.changes == []
     second.manager.set_active_version(MODEL, "v1.0")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError
 from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.store import RegistryStore
 from tests.stores.implementations import OPENERS
 
 
@@ -42,14 +43,14 @@ def register(registry: ModelRegistry, prefix: str, count: int) -> None:
         ack(f"ack {version}")
 
 
-def loop(registry: ModelRegistry, start: int) -> None:
+def loop(registry: ModelRegistry, store: RegistryStore, start: int) -> None:
     n = start
     while True:
         # ConflictError: the previous writer committed it just before it was killed.
         with contextlib.suppress(ConflictError):
             registry.register_model("crash", f"v{n}", description="x" * 300, metrics={"n": float(n)})
         ack(f"reg {n}")
-        registry.store.save_deployment("crash", {"n": n, "payload": ["y" * 50] * 20})
+        store.save_deployment("crash", {"n": n, "payload": ["y" * 50] * 20})
         ack(f"dep {n}")
         if n % 5 == 0:
             current = registry.get_model("crash", f"v{n}")
@@ -74,13 +75,14 @@ def promote(registry: ModelRegistry, version: str) -> None:
 
 def main(argv: list[str]) -> None:
     kind, directory, mode, *args = argv
-    registry = ModelRegistry(OPENERS[kind](Path(directory)))
+    store = OPENERS[kind](Path(directory))
+    registry = ModelRegistry(store)
     if mode == "register":
         register(registry, args[0], int(args[1]))
     elif mode == "promote":
         promote(registry, args[0])
     else:
-        loop(registry, int(args[0]))
+        loop(registry, store, int(args[0]))
 
 
 if __name__ == "__main__":

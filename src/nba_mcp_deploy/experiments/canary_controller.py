@@ -22,13 +22,13 @@ from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase, CanaryStatus
 from nba_mcp_deploy.experiments.canary_lease import CanaryLeases, is_running
 from nba_mcp_deploy.experiments.canary_machine import CanaryMachine
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
-from nba_mcp_deploy.experiments.canary_state import CanaryStore, canary_from_document, status_from_document
+from nba_mcp_deploy.experiments.canary_state import canary_from_document, status_from_document
 from nba_mcp_deploy.experiments.events import ExperimentEvent, Listeners
 from nba_mcp_deploy.experiments.fleet import FleetSource
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.registry.registry import ModelRegistry
-from nba_mcp_deploy.registry.shared_state import CanaryRecord
+from nba_mcp_deploy.registry.shared_state import CanaryRecord, ControlStateStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 from nba_mcp_deploy.worker import PeriodicWorker
 
@@ -48,7 +48,7 @@ class CanaryController:
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
         fleet: FleetSource | None = None,
-        store: CanaryStore | None = None,
+        store: ControlStateStore | None = None,
         owner: str = "",
     ) -> None:
         self._clock = clock or SystemClock()

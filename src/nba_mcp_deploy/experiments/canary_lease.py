@@ -13,9 +13,9 @@ from __future__ import annotations
 from nba_mcp_deploy.clock import Clock
 from nba_mcp_deploy.errors import ConflictError, DeployError
 from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase
-from nba_mcp_deploy.experiments.canary_state import HEARTBEAT_SEC, TAKEOVER_HEARTBEATS, CanaryStore, to_document
+from nba_mcp_deploy.experiments.canary_state import HEARTBEAT_SEC, TAKEOVER_HEARTBEATS, to_document
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.registry.shared_state import CanaryRecord
+from nba_mcp_deploy.registry.shared_state import CanaryRecord, ControlStateStore
 
 log = get_logger(__name__)
 
@@ -27,7 +27,7 @@ def is_running(record: CanaryRecord | None) -> bool:
 class CanaryLeases:
     """This replica's hold on the canaries it runs; see the module docstring."""
 
-    def __init__(self, store: CanaryStore, owner: str, clock: Clock, *, check_interval_sec: float) -> None:
+    def __init__(self, store: ControlStateStore, owner: str, clock: Clock, *, check_interval_sec: float) -> None:
         self._store = store
         self._owner = owner
         self._clock = clock

@@ -13,28 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from nba_mcp_deploy.experiments.canary import Canary, CanaryPhase, CanaryStatus, StepStatus
 from nba_mcp_deploy.experiments.canary_policy import CanaryPolicy
 from nba_mcp_deploy.experiments.events import EventKind, ExperimentEvent
 from nba_mcp_deploy.experiments.guards import Decision, GuardResult, GuardStatus
-from nba_mcp_deploy.registry.shared_state import CanaryRecord
 from nba_mcp_deploy.registry.stages import Stage
 from nba_mcp_deploy.serving.counts import VersionCounts
 
 HEARTBEAT_SEC = 1.0
 TAKEOVER_HEARTBEATS = 3
-
-
-class CanaryStore(Protocol):
-    """The part of the registry store that keeps canary records (see `RegistryStore`)."""
-
-    def save_canary(self, record: CanaryRecord, *, expected_revision: int) -> CanaryRecord: ...
-
-    def load_canary(self, model_id: str) -> CanaryRecord | None: ...
-
-    def load_canaries(self) -> list[CanaryRecord]: ...
 
 
 def to_document(

@@ -15,12 +15,12 @@ from nba_mcp_deploy.experiments.analysis import ABTestReport, AnalysisSettings
 from nba_mcp_deploy.experiments.canary import CanaryStatus
 from nba_mcp_deploy.experiments.canary_controller import CanaryController
 from nba_mcp_deploy.experiments.canary_policy import DEFAULT_STEPS, CanaryPolicy
-from nba_mcp_deploy.experiments.canary_state import CanaryStore
 from nba_mcp_deploy.experiments.events import ExperimentListener, Listeners
 from nba_mcp_deploy.experiments.fleet import FleetSource
 from nba_mcp_deploy.experiments.recorder import TrafficRecorder
 from nba_mcp_deploy.monitoring.service import MonitoringService
 from nba_mcp_deploy.registry.registry import ModelRegistry
+from nba_mcp_deploy.registry.shared_state import ControlStateStore
 from nba_mcp_deploy.serving.manager import ModelServingManager
 
 
@@ -38,7 +38,7 @@ class ExperimentService:
         check_interval_sec: float = 5.0,
         latency_window: int = 2048,
         fleet: FleetSource | None = None,
-        store: CanaryStore | None = None,
+        store: ControlStateStore | None = None,
         owner: str = "",
     ) -> None:
         self.recorder = recorder

@@ -24,10 +24,10 @@ from nba_mcp_deploy.clock import Clock
 from nba_mcp_deploy.errors import ConflictError, InvalidInputError
 from nba_mcp_deploy.identifiers import validate_model_id, validate_version
 from nba_mcp_deploy.logs import get_logger, request_context
+from nba_mcp_deploy.registry.shared_state import ControlStateStore
 from nba_mcp_deploy.serving.batching import BatchSettings
 from nba_mcp_deploy.serving.control import ControlChange, ControlKind, ControlListener
 from nba_mcp_deploy.serving.deployment import ModelRouting, empty_routing
-from nba_mcp_deploy.serving.ports import DeploymentStateSink
 from nba_mcp_deploy.serving.reporting import deployment_info
 from nba_mcp_deploy.serving.results import DeploymentInfo
 from nba_mcp_deploy.serving.routing import TrafficSplit, make_split
@@ -57,7 +57,7 @@ class ControlPlane:
         versions: VersionLoader,
         clock: Clock,
         *,
-        state_sink: DeploymentStateSink | None = None,
+        state_sink: ControlStateStore | None = None,
         replica_id: str = "",
     ) -> None:
         self._table = table

@@ -27,12 +27,13 @@ import numpy.typing as npt
 from nba_mcp_deploy.clock import Clock, SystemClock
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.operations import OperationMetrics
+from nba_mcp_deploy.registry.shared_state import ControlStateStore
 from nba_mcp_deploy.serving.batching import BatchSettings
 from nba_mcp_deploy.serving.control import ControlListener
 from nba_mcp_deploy.serving.control_plane import ControlPlane, SplitOnActivation
 from nba_mcp_deploy.serving.deployment import ModelRouting
 from nba_mcp_deploy.serving.follower import ReplicaFollower
-from nba_mcp_deploy.serving.ports import DeploymentStateSink, HealthSource, ModelLoader, PredictionObserver
+from nba_mcp_deploy.serving.ports import HealthSource, ModelLoader, PredictionObserver
 from nba_mcp_deploy.serving.predict_pipeline import PredictPipeline
 from nba_mcp_deploy.serving.reporting import ServingReports
 from nba_mcp_deploy.serving.results import DeploymentInfo, HealthReport, PredictionResult
@@ -51,7 +52,7 @@ class ModelServingManager:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         observer: PredictionObserver | None = None,
-        state_sink: DeploymentStateSink | None = None,
+        state_sink: ControlStateStore | None = None,
         operations: OperationMetrics | None = None,
         replica_id: str = "",
     ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -111,21 +111,3 @@ class HealthSource(Protocol):
     def health(self) -> DependencyHealth:
         """Quick and never raising: called on every health check."""
         ...
-
-
-class DeploymentStateSink(Protocol):
-    """Where each model's routing document is written on every control change (the registry store).
-
-    With `expected_revision` the save is a compare-and-set (ConflictError when another replica
-    saved since); it returns the document's new revision.
-    """
-
-    def save_deployment(
-        self,
-        model_id: str,
-        document: Mapping[str, Any],
-        *,
-        expected_revision: int | None = None,
-        updated_by: str = "",
-        updated_at: float = 0.0,
-    ) -> int: ...
