@@ -42,6 +42,7 @@ from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_sta
 from nba_mcp_deploy.registry.store import RegistryStore
 from nba_mcp_deploy.registry.validation import (
     MAX_DESCRIPTION,
+    MAX_NOTE,
     canonical_version,
     validate_actor,
     validate_hyperparameters,
@@ -183,7 +184,7 @@ class ModelRegistry:
         """
         ref = self._ref(model_id, version)
         target = parse_stage(target_stage, "target_stage")
-        actor, note = validate_actor(actor), validate_text(note, "note", max_length=500, single_line=True)
+        actor, note = validate_actor(actor), validate_text(note, "note", max_length=MAX_NOTE, single_line=True)
 
         def plan() -> Planned:
             current = self._store.get_version(ref.model_id, ref.version)

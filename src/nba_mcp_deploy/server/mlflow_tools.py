@@ -5,7 +5,7 @@ become runs, metrics reach the runs, health_check reports MLflow.
 No `from __future__ import annotations`: the SDK evaluates these annotations.
 """
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
@@ -13,9 +13,10 @@ from pydantic import Field
 
 from nba_mcp_deploy.errors import ConflictError
 from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.mlflow_sync.sync import SyncDirection
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.mlflow_schemas import SyncRegistryOut
-from nba_mcp_deploy.server.params import ModelId
+from nba_mcp_deploy.server.params import ModelId, one_of
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.mlflow_sync.sync import MlflowSync
@@ -23,13 +24,23 @@ if TYPE_CHECKING:
 # Writes to both registries, never overwrites (idempotent), talks to a system outside the server.
 SYNCS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
+# The MCP layer's bound on waiting inside one call: an agent's client gives up on a call that
+# stays silent much longer, and what is queued reaches MLflow anyway.
+MAX_WAIT_SEC = 120.0
+
+if TYPE_CHECKING:
+    DirectionName = str
+else:
+    DirectionName = one_of(direction.value for direction in SyncDirection)
 Direction = Annotated[
-    Literal["both", "import", "export"],
+    DirectionName,
     Field(description="import: MLflow -> registry; export: registry -> MLflow; both: import, then export"),
 ]
 WaitSec = Annotated[
     float,
-    Field(ge=0, le=120, allow_inf_nan=False, description="how long to wait for queued changes to reach MLflow"),
+    Field(
+        ge=0, le=MAX_WAIT_SEC, allow_inf_nan=False, description="how long to wait for queued changes to reach MLflow"
+    ),
 ]
 
 
@@ -46,7 +57,7 @@ def register_mlflow_tools(server: MCPServer, host: ServiceHost, boundary: ToolBo
     @server.tool(annotations=SYNCS)
     @boundary
     def sync_registry(
-        direction: Direction = "both",
+        direction: Direction = SyncDirection.BOTH.value,
         model_id: ModelId | None = None,
         wait_sec: WaitSec = 10.0,
         retry_failed: bool = False,

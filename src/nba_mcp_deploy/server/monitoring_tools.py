@@ -15,9 +15,12 @@ from pydantic import Field
 
 from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.monitoring.alerts import AlertSeverity
+from nba_mcp_deploy.monitoring.correction import Correction
+from nba_mcp_deploy.monitoring.methods import DriftMethod
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import READ_ONLY, SETS
-from nba_mcp_deploy.server.params import ModelId, Version
+from nba_mcp_deploy.server.params import ModelId, Version, one_of
 from nba_mcp_deploy.server.schemas import (
     ActualsOut,
     AlertOut,
@@ -30,14 +33,21 @@ from nba_mcp_deploy.server.schemas import (
 if TYPE_CHECKING:
     from nba_mcp_deploy.monitoring.service import MonitoringService
 
+# The MCP layer's own bounds on what one call may carry inline (the core takes any size; the
+# configured limits on reference rows still apply after these): larger data goes by file path.
 MAX_INLINE_ROWS = 100_000
 MAX_ACTUALS = 100_000
+# Unknown prediction ids listed back to the agent: enough to see what went wrong.
+MAX_UNKNOWN_IDS_SHOWN = 1000
+# Linux's PATH_MAX, and the MCP layer's bound on a column name.
+MAX_PATH = 4096
+MAX_COLUMN_NAME = 256
 
 DataPath = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=4096,
+        max_length=MAX_PATH,
         description="a CSV or Parquet file inside the data roots (relative paths start at the first root)",
     ),
 ]
@@ -45,8 +55,15 @@ DataRecords = Annotated[
     list[dict[str, float | str | None]],
     Field(min_length=1, max_length=MAX_INLINE_ROWS, description="rows of feature -> value; for more, use path"),
 ]
-Hours = Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
-Method = Literal["ks", "psi", "kl", "js", "wasserstein", "chi_square"]
+Hours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+if TYPE_CHECKING:
+    Method = str
+    CorrectionName = str
+    Severity = str
+else:
+    Method = one_of(method.value for method in DriftMethod)
+    CorrectionName = one_of(correction.name.lower() for correction in Correction)
+    Severity = one_of(severity.value for severity in AlertSeverity)
 
 
 def _exactly_one(records: Any, path: Any, records_field: str, path_field: str) -> Any:
@@ -66,12 +83,12 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         version: Version | None = None,
         records: DataRecords | None = None,
         path: DataPath | None = None,
-        prediction_column: Annotated[str | None, Field(max_length=256)] = None,
+        prediction_column: Annotated[str | None, Field(max_length=MAX_COLUMN_NAME)] = None,
     ) -> ReferenceOut:
         """Give the data a model was trained or validated on, as the baseline for drift checks.
 
-        Pass records inline (up to 100,000) or a CSV/Parquet path inside the data roots. It is
-        prepared once (sorted and binned), so later checks only pay for the current data. A
+        Pass records inline or a CSV/Parquet path inside the data roots. It is prepared once
+        (sorted and binned), so later checks only pay for the current data. A
         'prediction' column (or prediction_column) enables prediction drift. version=null sets
         the reference for every version of the model without its own. With several replicas, a
         path given for a deployed model is loaded by every replica; inline records stay on this one.
@@ -98,12 +115,12 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         model_id: ModelId,
         ctx: Context,
         version: Version | None = None,
-        method: Method = "ks",
-        features: Annotated[list[str] | None, Field(max_length=1000)] = None,
+        method: Method = DriftMethod.KS_TEST.value,
+        features: Annotated[list[str] | None, Field(max_length=host.config.max_features_per_record)] = None,
         current_records: DataRecords | None = None,
         current_path: DataPath | None = None,
         window_hours: Hours | None = None,
-        correction: Literal["none", "bonferroni", "benjamini_hochberg"] | None = None,
+        correction: CorrectionName | None = None,
         kind: Literal["features", "predictions"] = "features",
         include_plot: bool = False,
     ) -> Annotated[CallToolResult, DriftOut]:
@@ -183,7 +200,9 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         They feed get_performance (accuracy, AUC, MAE...) and accuracy-drop alerts.
         """
         result = monitoring().get(model_id).log_actuals(actuals)
-        return ActualsOut(model_id=model_id, matched=result.matched, unknown_ids=result.unknown_ids[:1000])
+        return ActualsOut(
+            model_id=model_id, matched=result.matched, unknown_ids=result.unknown_ids[:MAX_UNKNOWN_IDS_SHOWN]
+        )
 
     @server.tool(annotations=READ_ONLY)
     @boundary
@@ -199,7 +218,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
     @boundary
     def get_alerts(
         model_id: ModelId | None = None,
-        severity: Literal["info", "warning", "critical"] | None = None,
+        severity: Severity | None = None,
         since: Annotated[float | None, Field(ge=0, description="only alerts after this time (epoch seconds)")] = None,
     ) -> AlertsOut:
         """Drift, error-rate, latency and accuracy-drop alerts, newest first; severity keeps that

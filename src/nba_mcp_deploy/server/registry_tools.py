@@ -7,18 +7,38 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from nba_mcp_deploy.access.permissions import current_caller
 from nba_mcp_deploy.errors import DeployError, NotFoundError
 from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.identifiers import MODEL_ID_PATTERN, VERSION_PATTERN
+from nba_mcp_deploy.registry.registry import RUN_ID
+from nba_mcp_deploy.registry.search import (
+    CONDITION_RULE,
+    MAX_CONDITIONS,
+    MAX_LIMIT,
+    MAX_SORT_KEYS,
+    MAX_TEXT,
+    SORT_RULE,
+    SearchQuery,
+)
+from nba_mcp_deploy.registry.stages import Stage
+from nba_mcp_deploy.registry.validation import (
+    MAX_DESCRIPTION,
+    MAX_HYPERPARAMETERS_JSON,
+    MAX_METRICS,
+    MAX_NOTE,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+)
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY, SETS
-from nba_mcp_deploy.server.params import ModelId, Version
+from nba_mcp_deploy.server.params import Label, ModelId, ModelUri, RegistrationStage, StageName, Version
 from nba_mcp_deploy.server.registry_schemas import (
     ComparisonOut,
     LineageOut,
@@ -32,12 +52,27 @@ if TYPE_CHECKING:
     from nba_mcp_deploy.registry.records import StageChangeResult
     from nba_mcp_deploy.services import Services
 
-StageName = Literal["development", "staging", "production", "archived"]
-Label = Annotated[str, Field(min_length=1, max_length=64)]
-Text = Annotated[str, Field(max_length=2000)]
-RunId = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="an MLflow run id (32 hex digits in MLflow)")
+Metrics = Annotated[dict[str, float], Field(max_length=MAX_METRICS)]
+Tags = Annotated[dict[str, Annotated[str, Field(max_length=MAX_TAG_VALUE)]], Field(max_length=MAX_TAGS)]
+Hyperparameters = Annotated[
+    dict[str, Any],
+    Field(description=f"name -> JSON value, at most {MAX_HYPERPARAMETERS_JSON // 1024} KiB once written as JSON"),
 ]
+Parent = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^(?:{MODEL_ID_PATTERN[1:-1]}:)?{VERSION_PATTERN[1:-1]}$",
+            "description": "the version this one was derived from: 'v1.0' (same model) or 'other_model:v1.0'",
+        }
+    ),
+]
+RunId = Annotated[str, Field(pattern=RUN_ID.pattern, description="an MLflow run id (32 hex digits in MLflow)")]
+MetricConditions = Annotated[
+    list[str], Field(max_length=MAX_CONDITIONS, description=f"all must hold; each {CONDITION_RULE}")
+]
+SortKeys = Annotated[list[str], Field(max_length=MAX_SORT_KEYS, description=f"each {SORT_RULE}")]
 
 
 def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
@@ -62,15 +97,15 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
     def register_model(
         model_id: ModelId,
         version: Version,
-        stage: Literal["development", "staging"] = "development",
+        stage: RegistrationStage = Stage.DEVELOPMENT.value,
         framework: Label = "unknown",
         algorithm: Label = "unknown",
-        metrics: Annotated[dict[str, float], Field(max_length=200)] | None = None,
-        hyperparameters: Annotated[dict[str, Any], Field(max_length=200)] | None = None,
-        tags: Annotated[dict[str, str], Field(max_length=100)] | None = None,
-        description: Text = "",
-        model_uri: Annotated[str, Field(min_length=1, max_length=4096)] | None = None,
-        parent: Annotated[str, Field(max_length=140, description="'v1.0' or 'other_model:v1.0'")] | None = None,
+        metrics: Metrics | None = None,
+        hyperparameters: Hyperparameters | None = None,
+        tags: Tags | None = None,
+        description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = "",
+        model_uri: ModelUri | None = None,
+        parent: Parent | None = None,
         run_id: RunId | None = None,
     ) -> ModelVersionOut:
         """Add a model version to the registry (an existing model+version is a conflict, never overwritten).
@@ -105,7 +140,7 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
         version: Version,
         target_stage: StageName,
         force: bool = False,
-        note: Annotated[str, Field(max_length=500)] = "",
+        note: Annotated[str, Field(max_length=MAX_NOTE)] = "",
     ) -> StageChangeResultOut:
         """Move a version along development -> staging -> production -> archived.
 
@@ -140,20 +175,12 @@ def register_registry_tools(server: MCPServer, host: ServiceHost, boundary: Tool
         framework: Label | None = None,
         algorithm: Label | None = None,
         stage: list[StageName] | None = None,
-        tags: Annotated[dict[str, str], Field(max_length=20)] | None = None,
-        metrics: Annotated[
-            list[Annotated[str, Field(max_length=100)]],
-            Field(max_length=10, description="conditions like 'accuracy >= 0.9' (all must hold)"),
-        ]
-        | None = None,
-        text: Annotated[str, Field(max_length=200)] | None = None,
-        order_by: Annotated[
-            list[Annotated[str, Field(max_length=100)]],
-            Field(max_length=5, description="e.g. ['metrics.accuracy DESC', 'version']"),
-        ]
-        | None = None,
-        offset: Annotated[int, Field(ge=0)] = 0,
-        limit: Annotated[int, Field(ge=1, le=500)] = 50,
+        tags: Tags | None = None,
+        metrics: MetricConditions | None = None,
+        text: Annotated[str, Field(max_length=MAX_TEXT)] | None = None,
+        order_by: SortKeys | None = None,
+        offset: Annotated[int, Field(ge=0)] = SearchQuery.offset,
+        limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = SearchQuery.limit,
     ) -> SearchOut:
         """Find versions by model, framework, algorithm, stage, tags, metric conditions and text in the
         description; sorted and paged (use next_offset for the next page)."""

@@ -16,9 +16,14 @@ from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY, REMOVES, SETS
 from nba_mcp_deploy.server.params import Fraction, ModelId, ModelUri, RequestKey, Version
 from nba_mcp_deploy.server.predict_call import predict_without_blocking
 from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthOut, PredictOut
+from nba_mcp_deploy.serving.batching import MAX_BATCH_SIZE, MAX_WAIT_MS
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.manager import ModelServingManager
+
+# The MCP layer's own bound on the versions of one A/B split (the core takes any number): a
+# split is read by people and agents, and more arms only dilute each one's evidence.
+MAX_AB_VERSIONS = 16
 
 
 def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
@@ -81,9 +86,9 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
     @boundary
     def setup_ab_test(
         model_id: ModelId,
-        versions: Annotated[list[Version], Field(min_length=2, max_length=16)],
+        versions: Annotated[list[Version], Field(min_length=2, max_length=MAX_AB_VERSIONS)],
         weights: Annotated[
-            list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=16)
+            list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=MAX_AB_VERSIONS)
         ],
         sticky: bool = False,
     ) -> DeploymentOut:
@@ -141,10 +146,10 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
     @boundary
     def set_batching(
         model_id: ModelId,
-        max_batch_size: Annotated[int, Field(ge=2, le=10_000, description="most rows per model call")] = 32,
+        max_batch_size: Annotated[int, Field(ge=2, le=MAX_BATCH_SIZE, description="most rows per model call")] = 32,
         max_wait_ms: Annotated[
             float,
-            Field(ge=0, le=1000, allow_inf_nan=False, description="longest a request waits for others to join"),
+            Field(ge=0, le=MAX_WAIT_MS, allow_inf_nan=False, description="longest a request waits for others to join"),
         ] = 2.0,
     ) -> DeploymentOut:
         """Turn on adaptive batching: concurrent requests for the same version are gathered into one
