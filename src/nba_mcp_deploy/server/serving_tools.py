@@ -135,10 +135,11 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
     @server.tool(annotations=REMOVES)
     @boundary
     def retire_model(model_id: ModelId, version: Version) -> DeploymentOut:
-        """Unload a deployed version that no traffic depends on.
+        """Unload a deployed version from serving, on every replica; the registry is left unchanged.
 
-        Refused for the only deployed version, the active version and A/B variants; a retired
-        shadow stops being mirrored.
+        Only for a version no traffic depends on: refused for the only deployed version, the
+        active version and A/B variants; an unloaded shadow stops being mirrored. To archive a
+        version in the registry instead, use promote_model with target_stage='archived'.
         """
         return DeploymentOut.model_validate(manager().retire_model(model_id, version))
 
