@@ -1,7 +1,7 @@
 """Calling `predict` from the event loop without stalling it (the MCP tool and the HTTP routes).
 
-A few rows cost well under a millisecond, less than a hop to a worker thread, so they run on the
-loop; larger requests run on a worker thread. When the model batches requests, a small request
+Scoring a few rows costs less than the hop to a worker thread, so they run on the loop; larger
+requests run on a worker thread. When the model batches requests, a small request
 is submitted to its batch and awaited, so waiting for others to join holds neither the loop nor a
 thread. A batch's worker completes its requests one after another; `_Completions` hands them to
 the loop with one wake-up per burst rather than one per request (a wake-up is a write to the
