@@ -56,7 +56,8 @@ from nba_mcp_deploy.registry.validation import (
 logger = get_logger("registry")
 
 DEFAULT_ACTOR = "local"
-RUN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+RUN_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+RUN_ID = re.compile(RUN_ID_PATTERN)
 MAX_PLAN_ATTEMPTS = 50
 _LATEST_FIRST = (SortKey("version", descending=True),)
 

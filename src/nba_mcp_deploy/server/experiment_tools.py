@@ -10,14 +10,21 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from nba_mcp_deploy.experiments.analysis import MAX_ALPHA, MIN_POWER, AnalysisSettings
-from nba_mcp_deploy.experiments.canary_policy import DEFAULT_STEPS, MAX_REQUESTS_PER_STEP, MAX_STEPS, CanaryPolicy
 from nba_mcp_deploy.host import ServiceHost
-from nba_mcp_deploy.registry.validation import MAX_NOTE
 from nba_mcp_deploy.server.errors import ToolBoundary
-from nba_mcp_deploy.server.experiment_schemas import ABTestOut, CanaryOut
+from nba_mcp_deploy.server.experiment_views import ABTestView, CanaryView
 from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY
 from nba_mcp_deploy.server.params import ModelId, Version
+from nba_mcp_deploy.server.shapes import (
+    DEFAULT_STEPS,
+    MAX_ALPHA,
+    MAX_NOTE,
+    MAX_REQUESTS_PER_STEP,
+    MAX_STEPS,
+    MIN_POWER,
+    AnalysisSettings,
+    CanaryPolicy,
+)
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.experiments.service import ExperimentService
@@ -84,7 +91,7 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             float, Field(ge=MIN_POWER, lt=1, description="chance of detecting the effect if real")
         ] = AnalysisSettings.power,
         since: Annotated[float | None, Field(ge=0, description="only requests after this time (epoch seconds)")] = None,
-    ) -> ABTestOut:
+    ) -> ABTestView:
         """Is version B better than version A? Statistics and a verdict for an A/B split.
 
         Per variant: requests, errors, error rate, latency p50/p95, outcomes received, accuracy
@@ -107,7 +114,7 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             min_detectable_effect=min_detectable_effect,
             since=since,
         )
-        return ABTestOut.from_core(report)
+        return ABTestView.of(report)
 
     @server.tool(annotations=CHANGES)
     @boundary
@@ -136,7 +143,7 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
         min_step_seconds: Annotated[
             float, Field(ge=0, description="each step lasts at least this long (bake time)")
         ] = CanaryPolicy.min_step_seconds,
-    ) -> CanaryOut:
+    ) -> CanaryView:
         """Roll a deployed standby version out step by step, promoting or rolling back on evidence.
 
         The candidate gets steps[0] of traffic (sticky by request_key), the active version the
@@ -159,24 +166,24 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             min_step_seconds=min_step_seconds,
             actor="agent",
         )
-        return CanaryOut.from_core(status)
+        return CanaryView.of(status)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
-    def canary_status(model_id: ModelId) -> CanaryOut:
+    def canary_status(model_id: ModelId) -> CanaryView:
         """The model's current (or last) canary: phase, step and traffic share, each guard's value
         and status, the last decision and why, the history of decisions, and what to do next."""
-        return CanaryOut.from_core(experiments().canary_status(model_id))
+        return CanaryView.of(experiments().canary_status(model_id))
 
     @server.tool(annotations=ABORTS)
     @boundary
     def abort_canary(
         model_id: ModelId,
         reason: Annotated[str, Field(max_length=MAX_NOTE, description="why, for the record")] = "",
-    ) -> CanaryOut:
+    ) -> CanaryView:
         """Stop the running canary now: all traffic goes back to the stable version and the
         registry is left as it is. Refused when no canary is running."""
-        return CanaryOut.from_core(experiments().abort_canary(model_id, reason, actor="agent"))
+        return CanaryView.of(experiments().abort_canary(model_id, reason, actor="agent"))
 
     @server.prompt(
         name="canary_rollout",

@@ -1,6 +1,7 @@
 """MCP tools for monitoring: reference data, drift (with a picture), outcomes, performance, alerts.
 
-No `from __future__ import annotations`: the SDK evaluates these annotations.
+No `from __future__ import annotations`: the SDK evaluates these annotations. A result type
+written as text is a core class read through its copy in `shapes.py` (see `outputs.py`).
 """
 
 import base64
@@ -15,22 +16,15 @@ from pydantic import Field
 
 from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
-from nba_mcp_deploy.monitoring.alerts import AlertSeverity
-from nba_mcp_deploy.monitoring.correction import Correction
-from nba_mcp_deploy.monitoring.methods import DriftMethod
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import READ_ONLY, SETS
+from nba_mcp_deploy.server.outputs import output_model, show
 from nba_mcp_deploy.server.params import ModelId, Version, one_of
-from nba_mcp_deploy.server.schemas import (
-    ActualsOut,
-    AlertOut,
-    AlertsOut,
-    DriftOut,
-    PerformanceOut,
-    ReferenceOut,
-)
+from nba_mcp_deploy.server.results import Alerts, DriftCheck, LoggedActuals, extend
+from nba_mcp_deploy.server.shapes import AlertSeverity, Correction, DriftMethod
 
 if TYPE_CHECKING:
+    from nba_mcp_deploy.monitoring import PerformanceReport, ReferenceSummary
     from nba_mcp_deploy.monitoring.service import MonitoringService
 
 # The MCP layer's own bounds on what one call may carry inline (the core takes any size; the
@@ -84,7 +78,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         records: DataRecords | None = None,
         path: DataPath | None = None,
         prediction_column: Annotated[str | None, Field(max_length=MAX_COLUMN_NAME)] = None,
-    ) -> ReferenceOut:
+    ) -> "ReferenceSummary":
         """Give the data a model was trained or validated on, as the baseline for drift checks.
 
         Pass records inline or a CSV/Parquet path inside the data roots. It is prepared once
@@ -107,7 +101,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         manager = host.services().manager
         if path is not None and manager.is_deployed_model(model_id):  # every replica loads the same file
             manager.set_reference_location(model_id, version, {"path": path, "prediction_column": prediction_column})
-        return ReferenceOut.model_validate(summary)
+        return summary
 
     @server.tool(annotations=READ_ONLY)
     @boundary
@@ -123,7 +117,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         correction: CorrectionName | None = None,
         kind: Literal["features", "predictions"] = "features",
         include_plot: bool = False,
-    ) -> Annotated[CallToolResult, DriftOut]:
+    ) -> Annotated[CallToolResult, output_model(DriftCheck)]:
         """Compare current data with the reference: per-feature score, p-value, threshold, verdict.
 
         Current data defaults to the inputs the model served (optionally only the last
@@ -167,14 +161,8 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
                     data_field=current_field,
                 )
             )
-        out = DriftOut.model_validate(
-            {
-                **report.to_dict(),
-                "model_id": model_id,
-                "version": version,
-                "kind": kind,
-                "reading": report.method.reading,
-            }
+        out = show(
+            extend(report, DriftCheck, model_id=model_id, version=version, kind=kind, reading=report.method.reading)
         )
         content: list[ContentBlock] = [TextContent(type="text", text=out.model_dump_json())]
         if include_plot and kind == "features":
@@ -194,25 +182,22 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
             dict[str, float],
             Field(min_length=1, max_length=MAX_ACTUALS, description="prediction_id -> observed outcome"),
         ],
-    ) -> ActualsOut:
+    ) -> LoggedActuals:
         """Report outcomes (e.g. once the game is over) for earlier predictions, by prediction id.
 
         They feed get_performance (accuracy, AUC, MAE...) and accuracy-drop alerts.
         """
         result = monitoring().get(model_id).log_actuals(actuals)
-        return ActualsOut(
-            model_id=model_id, matched=result.matched, unknown_ids=result.unknown_ids[:MAX_UNKNOWN_IDS_SHOWN]
-        )
+        return LoggedActuals(result.matched, result.unknown_ids[:MAX_UNKNOWN_IDS_SHOWN], model_id=model_id)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
     def get_performance(
         model_id: ModelId, version: Version | None = None, window_hours: Hours = 24.0
-    ) -> PerformanceOut:
+    ) -> "PerformanceReport":
         """Quality on predictions with outcomes (accuracy/precision/recall/F1/AUC or MAE/RMSE),
         error rate and latency p95/p99 over the last window_hours. Raises threshold alerts."""
-        report = monitoring().get(model_id).calculate_performance(window_hours, version=version)
-        return PerformanceOut.model_validate(report.to_dict())
+        return monitoring().get(model_id).calculate_performance(window_hours, version=version)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
@@ -220,8 +205,8 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         model_id: ModelId | None = None,
         severity: Severity | None = None,
         since: Annotated[float | None, Field(ge=0, description="only alerts after this time (epoch seconds)")] = None,
-    ) -> AlertsOut:
+    ) -> Alerts:
         """Drift, error-rate, latency and accuracy-drop alerts, newest first; severity keeps that
         level and above. Repeats within the cool-down are folded into one."""
         alerts = monitoring().get_alerts(model_id=model_id, severity=severity, since=since)
-        return AlertsOut(alerts=[AlertOut.model_validate(a.to_dict()) for a in alerts])
+        return Alerts.of(alerts)

@@ -1,8 +1,9 @@
 """Argument types shared by the tools, each taken from the core rule it stands for.
 
 The JSON schema tells the agent what is allowed, and its limits, patterns and choices are the
-core's own constants; a value the core refuses fails with the core's rule text. Bounds that only
-the MCP layer sets (the core has no such rule) are named constants here and say why.
+core's own constants (read from `shapes.py` where the core's module is not imported at start-up);
+an identifier the core refuses fails with the core's rule text. Bounds that only the MCP layer
+sets (the core has no such rule) are named constants here and say why.
 
 No `from __future__ import annotations`: pydantic evaluates these annotations.
 """
@@ -22,8 +23,7 @@ from nba_mcp_deploy.identifiers import (
     validate_model_id,
     validate_version,
 )
-from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage
-from nba_mcp_deploy.registry.validation import LABEL_PATTERN, LABEL_RULE, MAX_URI, validate_label
+from nba_mcp_deploy.server.shapes import LABEL_PATTERN, LABEL_RULE, MAX_URI, REGISTRATION_STAGES, Stage
 
 # The MCP layer's own bound on a sticky routing key: the core only hashes it, and a bound keeps
 # an agent from sending megabytes through a field meant for an id.
@@ -79,11 +79,7 @@ ModelUri = Annotated[
     ),
 ]
 
-Label = Annotated[
-    str,
-    core_rule(lambda value: validate_label(value, "label")),
-    WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN, "description": LABEL_RULE}),
-]
+Label = Annotated[str, Field(pattern=LABEL_PATTERN, description=LABEL_RULE)]
 
 if TYPE_CHECKING:
     StageName = str
