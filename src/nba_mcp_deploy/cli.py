@@ -40,12 +40,11 @@ def serve(config: DeploymentConfig) -> int:
     from nba_mcp_deploy.logs import configure_logging, get_logger
     from nba_mcp_deploy.server.app import build_server
     from nba_mcp_deploy.server.startup import STDIO_START_DELAY_SEC, StartServicesAfterListing
-    from nba_mcp_deploy.server.tool_catalogue import ToolCatalogue
 
     configure_logging(config.log_level)
     host = ServiceHost(config)
-    server = build_server(host, catalogue=ToolCatalogue.for_config(config))
-    server.middleware.append(StartServicesAfterListing(host, server))
+    server = build_server(host)
+    server.middleware.append(StartServicesAfterListing(host))
     host.start_within(STDIO_START_DELAY_SEC)
     get_logger("cli").info("serving over stdio", extra={"registry_dir": str(config.registry_dir), "role": config.role})
     try:

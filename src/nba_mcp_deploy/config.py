@@ -77,7 +77,7 @@ class DeploymentConfig:
     # canaries are evaluated even without traffic (served requests also trigger evaluations).
     experiment_window_size: int = 50_000
     canary_check_interval_sec: float = 5.0
-    # Audit entries older than this many days are deleted (every 1,000th write checks); None keeps all.
+    # Audit entries older than this many days are deleted (writes check now and then); None keeps all.
     audit_retention_days: float | None = None
     # Access: the role of the local caller (stdio, and HTTP without tokens), the bearer-token
     # file for HTTP (`name role sha256-hex` lines), and the largest HTTP request body.

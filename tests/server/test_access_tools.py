@@ -91,6 +91,21 @@ async def test_the_local_role_is_enforced_before_the_arguments_are_read(open_age
                 assert f"role '{role}'" in text
 
 
+async def test_a_call_before_any_listing_passes_the_access_gate(config: DeploymentConfig) -> None:
+    # As a client that calls a tool it knows without listing first; the services are still to start.
+    host = ServiceHost(config.replace(role="viewer"))
+    try:
+        async with Client(build_server(host)) as client:
+            denied = await client.call_tool("register_model", {"model_id": "m", "version": "v1.0"})
+        assert denied.is_error
+        assert denied.content[0].text.startswith(  # type: ignore[union-attr]
+            "permission denied: register_model needs the WRITE permission"
+        )
+        assert [e.tool for e in host.services().registry.store.list_audit()] == ["register_model"]
+    finally:
+        host.close()
+
+
 async def test_refused_calls_change_nothing_and_are_audited(open_agent: OpenAgent, nba: NbaModels) -> None:
     async with open_agent("admin") as admin:
         ids = await seeded(admin, nba.records(3))

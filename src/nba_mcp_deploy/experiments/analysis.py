@@ -32,6 +32,10 @@ from nba_mcp_deploy.experiments.units import count_units, unit_means
 from nba_mcp_deploy.experiments.verdict import Verdict, decide
 from nba_mcp_deploy.monitoring.performance import ModelTask
 
+# How loose a verdict may be made: alpha stays below MAX_ALPHA, power at least MIN_POWER.
+MAX_ALPHA = 0.5
+MIN_POWER = 0.5
+
 
 @dataclass(frozen=True)
 class VariantSample:
@@ -55,10 +59,12 @@ class AnalysisSettings:
     min_units: int = 30
 
     def __post_init__(self) -> None:
-        if isinstance(self.alpha, bool) or not 0 < self.alpha < 0.5:
-            raise InvalidInputError("alpha", self.alpha, "the false-positive rate must be in (0, 0.5), e.g. 0.05")
-        if isinstance(self.power, bool) or not 0.5 <= self.power < 1:
-            raise InvalidInputError("power", self.power, "must be in [0.5, 1), e.g. 0.8")
+        if isinstance(self.alpha, bool) or not 0 < self.alpha < MAX_ALPHA:
+            raise InvalidInputError(
+                "alpha", self.alpha, f"the false-positive rate must be in (0, {MAX_ALPHA:g}), e.g. 0.05"
+            )
+        if isinstance(self.power, bool) or not MIN_POWER <= self.power < 1:
+            raise InvalidInputError("power", self.power, f"must be in [{MIN_POWER:g}, 1), e.g. 0.8")
         if isinstance(self.min_detectable_effect, bool) or not 0 < self.min_detectable_effect <= 1:
             raise InvalidInputError(
                 "min_detectable_effect",

@@ -41,6 +41,7 @@ from nba_mcp_deploy.registry.stages import REGISTRATION_STAGES, Stage, parse_sta
 from nba_mcp_deploy.registry.store import VersionStore
 from nba_mcp_deploy.registry.validation import (
     MAX_DESCRIPTION,
+    MAX_NOTE,
     canonical_version,
     validate_actor,
     validate_hyperparameters,
@@ -54,7 +55,8 @@ from nba_mcp_deploy.registry.validation import (
 logger = get_logger("registry")
 
 DEFAULT_ACTOR = "local"
-RUN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+RUN_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+RUN_ID = re.compile(RUN_ID_PATTERN)
 MAX_PLAN_ATTEMPTS = 50
 _LATEST_FIRST = (SortKey("version", descending=True),)
 
@@ -182,7 +184,7 @@ class ModelRegistry:
         """
         ref = self._ref(model_id, version)
         target = parse_stage(target_stage, "target_stage")
-        actor, note = validate_actor(actor), validate_text(note, "note", max_length=500, single_line=True)
+        actor, note = validate_actor(actor), validate_text(note, "note", max_length=MAX_NOTE, single_line=True)
 
         def plan() -> Planned:
             current = self._store.get_version(ref.model_id, ref.version)

@@ -29,6 +29,7 @@ from nba_mcp_deploy.registry.validation import (
 MAX_LIMIT = 1_000
 MAX_CONDITIONS = 20
 MAX_SORT_KEYS = 5
+MAX_TEXT = 200
 
 
 class Operator(StrEnum):
@@ -166,7 +167,7 @@ def build_query(
     conditions = tuple(parse_metric_condition(c) for c in _as_list(metrics, "metrics", MAX_CONDITIONS))
     sort_keys = tuple(parse_sort_key(k) for k in _as_list(order_by, "order_by", MAX_SORT_KEYS))
     if text is not None:
-        text = validate_text(text, "text", max_length=200).strip() or None
+        text = validate_text(text, "text", max_length=MAX_TEXT).strip() or None
     return SearchQuery(
         model_id=None if model_id is None else validate_model_id(model_id),
         framework=None if framework is None else validate_label(framework, "framework"),

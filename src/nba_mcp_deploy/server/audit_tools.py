@@ -3,7 +3,7 @@
 No `from __future__ import annotations`: the SDK evaluates these annotations.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
@@ -12,26 +12,8 @@ from nba_mcp_deploy.access.audit import MAX_AUDIT_LIMIT, AuditLog
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import READ_ONLY
-from nba_mcp_deploy.server.output_model import ToolOutput
 from nba_mcp_deploy.server.params import ModelId
-
-
-class AuditEntryOut(ToolOutput):
-    seq: int = Field(description="position in the log; grows with every entry")
-    at: float = Field(description="when the call finished (epoch seconds)")
-    caller: str = Field(description="the bearer token's name, or 'local' (stdio, Python API)")
-    role: str = Field(description="viewer | operator | admin")
-    tool: str
-    model_id: str | None
-    arguments: dict[str, Any] = Field(description="the arguments; large payloads summarised ('<list of 5000 items>')")
-    outcome: str = Field(description="ok | error")
-    error_category: str | None = Field(description="e.g. 'permission denied', 'invalid argument', 'not found'")
-    message: str | None
-    duration_ms: float | None
-
-
-class AuditLogOut(ToolOutput):
-    entries: list[AuditEntryOut] = Field(description="newest first")
+from nba_mcp_deploy.server.results import AuditEntries
 
 
 def register_audit_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
@@ -43,10 +25,10 @@ def register_audit_tools(server: MCPServer, host: ServiceHost, boundary: ToolBou
             float | None, Field(ge=0, allow_inf_nan=False, description="only entries at or after this epoch time")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_AUDIT_LIMIT)] = 100,
-    ) -> AuditLogOut:
+    ) -> AuditEntries:
         """The audit log, newest first: every mutating call (deploy, register, promote, rollback, A/B,
         shadow, canary, retire, reset, reference data, actuals) and every refused call, with time,
         caller, role, tool, summarised arguments and outcome."""
         services = host.services()
         entries = AuditLog(services.store, services.clock).entries(model_id=model_id, since=since, limit=limit)
-        return AuditLogOut(entries=[AuditEntryOut.model_validate(e) for e in entries])
+        return AuditEntries(entries)

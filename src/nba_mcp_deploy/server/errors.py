@@ -1,9 +1,12 @@
-"""The one place where our errors become MCP `ToolError`s (the seed's `handle_errors`).
+"""The one place where the core's answers become MCP's: errors as `ToolError`s (the seed's
+`handle_errors`), results as the models the tools publish.
 
 Every tool runs inside `ToolBoundary`: it attaches the tool, model and version to the log
 context, times the call into the operation metrics, turns a `DeployError` into a `ToolError`
 whose text the agent can act on, and turns anything unexpected into a `ToolError` too (logged
-with its traceback) instead of the SDK's bare "Error executing tool".
+with its traceback) instead of the SDK's bare "Error executing tool". A tool that returns a
+dataclass is published with that dataclass's model as its output schema, and its result is
+shown through it (`outputs.py`).
 """
 
 import functools
@@ -31,6 +34,7 @@ from nba_mcp_deploy.errors import (
 )
 from nba_mcp_deploy.logs import get_logger, request_context
 from nba_mcp_deploy.operations import OperationMetrics
+from nba_mcp_deploy.server.outputs import output_model, show, shown_class
 
 log = get_logger(__name__)
 
@@ -105,18 +109,29 @@ class ToolBoundary:
             @functools.wraps(fn)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 with self.guard(name, kwargs):
-                    return await fn(*args, **kwargs)
+                    return show(await fn(*args, **kwargs))
 
-            async_wrapper.__doc__ = description(fn)
-            return cast(Callable[P, R], async_wrapper)
+            return cast(Callable[P, R], published(async_wrapper, fn))
 
         @functools.wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
             with self.guard(name, kwargs):
-                return fn(*args, **kwargs)
+                return show(fn(*args, **kwargs))
 
-        wrapper.__doc__ = description(fn)
-        return wrapper
+        return cast(Callable[P, R], published(wrapper, fn))
+
+
+def published(wrapper: Callable[..., Any], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`wrapper` as the SDK should read `fn`: its description, and for a dataclass result, the
+    dataclass's model as the return annotation (the output schema)."""
+    wrapper.__doc__ = description(fn)
+    signature = inspect.signature(fn)
+    shown = shown_class(signature.return_annotation)
+    if shown is not None:
+        model = output_model(shown)
+        wrapper.__signature__ = signature.replace(return_annotation=model)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**fn.__annotations__, "return": model}
+    return wrapper
 
 
 def description(fn: Callable[..., Any]) -> str:

@@ -12,9 +12,19 @@ from pydantic import Field
 
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
-from nba_mcp_deploy.server.experiment_schemas import ABTestOut, CanaryOut
+from nba_mcp_deploy.server.experiment_views import ABTestView, CanaryView
 from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY
 from nba_mcp_deploy.server.params import ModelId, Version
+from nba_mcp_deploy.server.shapes import (
+    DEFAULT_STEPS,
+    MAX_ALPHA,
+    MAX_NOTE,
+    MAX_REQUESTS_PER_STEP,
+    MAX_STEPS,
+    MIN_POWER,
+    AnalysisSettings,
+    CanaryPolicy,
+)
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.experiments.service import ExperimentService
@@ -27,7 +37,7 @@ Steps = Annotated[
     list[Share],
     Field(
         min_length=1,
-        max_length=20,
+        max_length=MAX_STEPS,
         description="the candidate's share of traffic at each step, strictly increasing, ending at 1.0",
     ),
 ]
@@ -42,8 +52,9 @@ and no A/B split (clear_ab_test if there is one and it is no longer wanted).
 3. Optionally compare before rolling out: setup_ab_test with a small weight, then get_ab_test_results; \
 clear_ab_test before the canary.
 4. Start the canary: start_canary(model_id="{model_id}", candidate_version="{candidate}"). Defaults: \
-steps [0.05, 0.25, 0.5, 1.0], 100 candidate requests per step, error rate <= 5%, p95 latency <= 1.5x \
-the stable version's, accuracy at most 0.02 below it. Tighten them if the model is critical.
+steps {steps}, {requests} candidate requests per step, error rate <= {error_rate:.0%}, p95 latency <= \
+{latency_ratio:g}x the stable version's, accuracy at most {accuracy_drop:g} below it. Tighten them if the \
+model is critical.
 5. While traffic flows (predict), report outcomes as games finish (log_actuals with the prediction_ids) \
 so the accuracy guard has evidence. The canary advances and rolls back by itself; poll \
 canary_status(model_id="{model_id}") and read phase, step, guards and decision_reason.
@@ -72,11 +83,15 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
         min_detectable_effect: Annotated[
             float,
             Field(gt=0, le=1, description="relative change in accuracy/MAE worth detecting (0.05 = 5% of A's)"),
-        ] = 0.05,
-        alpha: Annotated[float, Field(gt=0, lt=0.5, description="false-positive rate of the verdict")] = 0.05,
-        power: Annotated[float, Field(ge=0.5, lt=1, description="chance of detecting the effect if real")] = 0.8,
+        ] = AnalysisSettings.min_detectable_effect,
+        alpha: Annotated[
+            float, Field(gt=0, lt=MAX_ALPHA, description="false-positive rate of the verdict")
+        ] = AnalysisSettings.alpha,
+        power: Annotated[
+            float, Field(ge=MIN_POWER, lt=1, description="chance of detecting the effect if real")
+        ] = AnalysisSettings.power,
         since: Annotated[float | None, Field(ge=0, description="only requests after this time (epoch seconds)")] = None,
-    ) -> ABTestOut:
+    ) -> ABTestView:
         """Is version B better than version A? Statistics and a verdict for an A/B split.
 
         Per variant: requests, errors, error rate, latency p50/p95, outcomes received, accuracy
@@ -99,23 +114,24 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             min_detectable_effect=min_detectable_effect,
             since=since,
         )
-        return ABTestOut.from_core(report)
+        return ABTestView.of(report)
 
     @server.tool(annotations=CHANGES)
     @boundary
     def start_canary(
         model_id: ModelId,
         candidate_version: Version,
-        steps: Steps = [0.05, 0.25, 0.5, 1.0],  # noqa: B006 - the SDK copies defaults into the schema
+        steps: Steps = list(DEFAULT_STEPS),  # noqa: B006 - the SDK copies defaults into the schema
         min_requests_per_step: Annotated[
-            int, Field(ge=1, le=10_000_000, description="candidate requests each step needs before it may pass")
-        ] = 100,
+            int,
+            Field(ge=1, le=MAX_REQUESTS_PER_STEP, description="candidate requests each step needs before it may pass"),
+        ] = CanaryPolicy.min_requests_per_step,
         max_error_rate: Annotated[
             float, Field(ge=0, lt=1, description="the candidate's error rate in a step may not exceed this")
-        ] = 0.05,
+        ] = CanaryPolicy.max_error_rate,
         max_latency_ratio: Annotated[
-            float, Field(ge=1, le=100, description="candidate p95 latency / stable p95 latency may not exceed this")
-        ] = 1.5,
+            float, Field(ge=1, description="candidate p95 latency / stable p95 latency may not exceed this")
+        ] = CanaryPolicy.max_latency_ratio,
         min_accuracy_delta: Annotated[
             float,
             Field(
@@ -123,11 +139,11 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
                 le=1,
                 description="candidate - stable accuracy may not be shown below this (regressors: relative MAE cut)",
             ),
-        ] = -0.02,
+        ] = CanaryPolicy.min_accuracy_delta,
         min_step_seconds: Annotated[
-            float, Field(ge=0, le=7 * 24 * 3600, description="each step lasts at least this long (bake time)")
-        ] = 0.0,
-    ) -> CanaryOut:
+            float, Field(ge=0, description="each step lasts at least this long (bake time)")
+        ] = CanaryPolicy.min_step_seconds,
+    ) -> CanaryView:
         """Roll a deployed standby version out step by step, promoting or rolling back on evidence.
 
         The candidate gets steps[0] of traffic (sticky by request_key), the active version the
@@ -150,24 +166,24 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             min_step_seconds=min_step_seconds,
             actor="agent",
         )
-        return CanaryOut.from_core(status)
+        return CanaryView.of(status)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
-    def canary_status(model_id: ModelId) -> CanaryOut:
+    def canary_status(model_id: ModelId) -> CanaryView:
         """The model's current (or last) canary: phase, step and traffic share, each guard's value
         and status, the last decision and why, the history of decisions, and what to do next."""
-        return CanaryOut.from_core(experiments().canary_status(model_id))
+        return CanaryView.of(experiments().canary_status(model_id))
 
     @server.tool(annotations=ABORTS)
     @boundary
     def abort_canary(
         model_id: ModelId,
-        reason: Annotated[str, Field(max_length=500, description="why, for the record")] = "",
-    ) -> CanaryOut:
+        reason: Annotated[str, Field(max_length=MAX_NOTE, description="why, for the record")] = "",
+    ) -> CanaryView:
         """Stop the running canary now: all traffic goes back to the stable version and the
         registry is left as it is. Refused when no canary is running."""
-        return CanaryOut.from_core(experiments().abort_canary(model_id, reason, actor="agent"))
+        return CanaryView.of(experiments().abort_canary(model_id, reason, actor="agent"))
 
     @server.prompt(
         name="canary_rollout",
@@ -182,4 +198,13 @@ def register_experiment_tools(server: MCPServer, host: ServiceHost, boundary: To
             else f'deploy_model(model_id="{model_id}", version="{candidate_version}", model_uri=<its URI>, '
             "set_active=false), unless list_deployments already shows it"
         )
-        return CANARY_ROLLOUT.format(model_id=model_id, candidate=candidate_version, deploy=deploy)
+        return CANARY_ROLLOUT.format(
+            model_id=model_id,
+            candidate=candidate_version,
+            deploy=deploy,
+            steps=list(DEFAULT_STEPS),
+            requests=CanaryPolicy.min_requests_per_step,
+            error_rate=CanaryPolicy.max_error_rate,
+            latency_ratio=CanaryPolicy.max_latency_ratio,
+            accuracy_drop=-CanaryPolicy.min_accuracy_delta,
+        )

@@ -9,7 +9,6 @@ from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.logs import get_logger
 from nba_mcp_deploy.server.app import build_server
 from nba_mcp_deploy.server.dashboard.routes import dashboard_routes
-from nba_mcp_deploy.server.gc_tuning import tune_for_serving
 from nba_mcp_deploy.server.http_app import MCP_PATH, HttpAccess, build_http_app, check_bind
 from nba_mcp_deploy.server.inference_routes import inference_routes
 from nba_mcp_deploy.server.token_auth import RoleTokenVerifier
@@ -34,7 +33,6 @@ def serve_http(config: DeploymentConfig, bind_host: str, port: int) -> None:
     server = build_server(host, token_verifier=verifier, issuer_url=base_url)
     routes = [*inference_routes(server, host), *dashboard_routes(HttpAccess.of(server), host)]
     app = build_http_app(server, host, bind_host=bind_host, routes=routes)
-    tune_for_serving()
     host.start()
     log.info(
         "serving over HTTP",

@@ -1,6 +1,7 @@
 """MCP tools for monitoring: reference data, drift (with a picture), outcomes, performance, alerts.
 
-No `from __future__ import annotations`: the SDK evaluates these annotations.
+No `from __future__ import annotations`: the SDK evaluates these annotations. A result type
+written as text is a core class read through its copy in `shapes.py` (see `outputs.py`).
 """
 
 import base64
@@ -17,27 +18,30 @@ from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import READ_ONLY, SETS
-from nba_mcp_deploy.server.params import ModelId, Version
-from nba_mcp_deploy.server.schemas import (
-    ActualsOut,
-    AlertOut,
-    AlertsOut,
-    DriftOut,
-    PerformanceOut,
-    ReferenceOut,
-)
+from nba_mcp_deploy.server.outputs import output_model, show
+from nba_mcp_deploy.server.params import ModelId, Version, one_of
+from nba_mcp_deploy.server.results import Alerts, DriftCheck, LoggedActuals, extend
+from nba_mcp_deploy.server.shapes import AlertSeverity, Correction, DriftMethod
 
 if TYPE_CHECKING:
+    from nba_mcp_deploy.monitoring import PerformanceReport, ReferenceSummary
     from nba_mcp_deploy.monitoring.service import MonitoringService
 
+# The MCP layer's own bounds on what one call may carry inline (the core takes any size; the
+# configured limits on reference rows still apply after these): larger data goes by file path.
 MAX_INLINE_ROWS = 100_000
 MAX_ACTUALS = 100_000
+# Unknown prediction ids listed back to the agent: enough to see what went wrong.
+MAX_UNKNOWN_IDS_SHOWN = 1000
+# Linux's PATH_MAX, and the MCP layer's bound on a column name.
+MAX_PATH = 4096
+MAX_COLUMN_NAME = 256
 
 DataPath = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=4096,
+        max_length=MAX_PATH,
         description="a CSV or Parquet file inside the data roots (relative paths start at the first root)",
     ),
 ]
@@ -45,8 +49,15 @@ DataRecords = Annotated[
     list[dict[str, float | str | None]],
     Field(min_length=1, max_length=MAX_INLINE_ROWS, description="rows of feature -> value; for more, use path"),
 ]
-Hours = Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
-Method = Literal["ks", "psi", "kl", "js", "wasserstein", "chi_square"]
+Hours = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+if TYPE_CHECKING:
+    Method = str
+    CorrectionName = str
+    Severity = str
+else:
+    Method = one_of(method.value for method in DriftMethod)
+    CorrectionName = one_of(correction.name.lower() for correction in Correction)
+    Severity = one_of(severity.value for severity in AlertSeverity)
 
 
 def _exactly_one(records: Any, path: Any, records_field: str, path_field: str) -> Any:
@@ -66,12 +77,12 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         version: Version | None = None,
         records: DataRecords | None = None,
         path: DataPath | None = None,
-        prediction_column: Annotated[str | None, Field(max_length=256)] = None,
-    ) -> ReferenceOut:
+        prediction_column: Annotated[str | None, Field(max_length=MAX_COLUMN_NAME)] = None,
+    ) -> "ReferenceSummary":
         """Give the data a model was trained or validated on, as the baseline for drift checks.
 
-        Pass records inline (up to 100,000) or a CSV/Parquet path inside the data roots. It is
-        prepared once (sorted and binned), so later checks only pay for the current data. A
+        Pass records inline or a CSV/Parquet path inside the data roots. It is prepared once
+        (sorted and binned), so later checks only pay for the current data. A
         'prediction' column (or prediction_column) enables prediction drift. version=null sets
         the reference for every version of the model without its own. With several replicas, a
         path given for a deployed model is loaded by every replica; inline records stay on this one.
@@ -90,7 +101,7 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         manager = host.services().manager
         if path is not None and manager.is_deployed_model(model_id):  # every replica loads the same file
             manager.set_reference_location(model_id, version, {"path": path, "prediction_column": prediction_column})
-        return ReferenceOut.model_validate(summary)
+        return summary
 
     @server.tool(annotations=READ_ONLY)
     @boundary
@@ -98,15 +109,15 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
         model_id: ModelId,
         ctx: Context,
         version: Version | None = None,
-        method: Method = "ks",
-        features: Annotated[list[str] | None, Field(max_length=1000)] = None,
+        method: Method = DriftMethod.KS_TEST.value,
+        features: Annotated[list[str] | None, Field(max_length=host.config.max_features_per_record)] = None,
         current_records: DataRecords | None = None,
         current_path: DataPath | None = None,
         window_hours: Hours | None = None,
-        correction: Literal["none", "bonferroni", "benjamini_hochberg"] | None = None,
+        correction: CorrectionName | None = None,
         kind: Literal["features", "predictions"] = "features",
         include_plot: bool = False,
-    ) -> Annotated[CallToolResult, DriftOut]:
+    ) -> Annotated[CallToolResult, output_model(DriftCheck)]:
         """Compare current data with the reference: per-feature score, p-value, threshold, verdict.
 
         Current data defaults to the inputs the model served (optionally only the last
@@ -150,14 +161,8 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
                     data_field=current_field,
                 )
             )
-        out = DriftOut.model_validate(
-            {
-                **report.to_dict(),
-                "model_id": model_id,
-                "version": version,
-                "kind": kind,
-                "reading": report.method.reading,
-            }
+        out = show(
+            extend(report, DriftCheck, model_id=model_id, version=version, kind=kind, reading=report.method.reading)
         )
         content: list[ContentBlock] = [TextContent(type="text", text=out.model_dump_json())]
         if include_plot and kind == "features":
@@ -177,32 +182,31 @@ def register_monitoring_tools(server: MCPServer, host: ServiceHost, boundary: To
             dict[str, float],
             Field(min_length=1, max_length=MAX_ACTUALS, description="prediction_id -> observed outcome"),
         ],
-    ) -> ActualsOut:
+    ) -> LoggedActuals:
         """Report outcomes (e.g. once the game is over) for earlier predictions, by prediction id.
 
         They feed get_performance (accuracy, AUC, MAE...) and accuracy-drop alerts.
         """
         result = monitoring().get(model_id).log_actuals(actuals)
-        return ActualsOut(model_id=model_id, matched=result.matched, unknown_ids=result.unknown_ids[:1000])
+        return LoggedActuals(result.matched, result.unknown_ids[:MAX_UNKNOWN_IDS_SHOWN], model_id=model_id)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
     def get_performance(
         model_id: ModelId, version: Version | None = None, window_hours: Hours = 24.0
-    ) -> PerformanceOut:
+    ) -> "PerformanceReport":
         """Quality on predictions with outcomes (accuracy/precision/recall/F1/AUC or MAE/RMSE),
         error rate and latency p95/p99 over the last window_hours. Raises threshold alerts."""
-        report = monitoring().get(model_id).calculate_performance(window_hours, version=version)
-        return PerformanceOut.model_validate(report.to_dict())
+        return monitoring().get(model_id).calculate_performance(window_hours, version=version)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
     def get_alerts(
         model_id: ModelId | None = None,
-        severity: Literal["info", "warning", "critical"] | None = None,
+        severity: Severity | None = None,
         since: Annotated[float | None, Field(ge=0, description="only alerts after this time (epoch seconds)")] = None,
-    ) -> AlertsOut:
+    ) -> Alerts:
         """Drift, error-rate, latency and accuracy-drop alerts, newest first; severity keeps that
         level and above. Repeats within the cool-down are folded into one."""
         alerts = monitoring().get_alerts(model_id=model_id, severity=severity, since=since)
-        return AlertsOut(alerts=[AlertOut.model_validate(a.to_dict()) for a in alerts])
+        return Alerts.of(alerts)

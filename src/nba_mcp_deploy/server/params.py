@@ -1,7 +1,15 @@
-"""Argument types shared by the tools: the JSON schema tells the agent what is allowed, and a
-failed check names the field, the value and the rule."""
+"""Argument types shared by the tools, each taken from the core rule it stands for.
 
-from typing import Annotated, Any
+The JSON schema tells the agent what is allowed, and its limits, patterns and choices are the
+core's own constants (read from `shapes.py` where the core's module is not imported at start-up);
+an identifier the core refuses fails with the core's rule text. Bounds that only the MCP layer
+sets (the core has no such rule) are named constants here and say why.
+
+No `from __future__ import annotations`: pydantic evaluates these annotations.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
@@ -15,34 +23,46 @@ from nba_mcp_deploy.identifiers import (
     validate_model_id,
     validate_version,
 )
+from nba_mcp_deploy.server.shapes import LABEL_PATTERN, LABEL_RULE, MAX_URI, REGISTRATION_STAGES, Stage
+
+# The MCP layer's own bound on a sticky routing key: the core only hashes it, and a bound keeps
+# an agent from sending megabytes through a field meant for an id.
+MAX_REQUEST_KEY = 256
 
 
-def _check(validator: Any) -> Any:
-    def check(value: str) -> str:
+def core_rule(check: Callable[[Any], Any]) -> AfterValidator:
+    """Validate with the core's `check`; its refusal reaches the agent as the rule it names."""
+
+    def validate(value: Any) -> Any:
         try:
-            return str(validator(value))
+            return check(value)
         except InvalidInputError as exc:
             raise ValueError(exc.allowed) from None
 
-    return check
+    return AfterValidator(validate)
+
+
+def one_of(values: Iterable[str]) -> Any:
+    """A `Literal` of `values` (the names the core gives its choices): the schema lists them and
+    pydantic refuses anything else, naming them. The tool receives the name; the core parses it.
+
+    Type checkers cannot follow a `Literal` built at run time, so each alias built with it is
+    declared as `str` for them (`if TYPE_CHECKING:`), beside the real one.
+    """
+    return Literal[tuple(values)]
 
 
 ModelId = Annotated[
     str,
-    AfterValidator(_check(validate_model_id)),
+    core_rule(validate_model_id),
     WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": MODEL_ID_PATTERN,
-            "maxLength": MAX_ID_LENGTH,
-            "description": MODEL_ID_RULE,
-        }
+        {"type": "string", "pattern": MODEL_ID_PATTERN, "maxLength": MAX_ID_LENGTH, "description": MODEL_ID_RULE}
     ),
 ]
 
 Version = Annotated[
     str,
-    AfterValidator(_check(validate_version)),
+    core_rule(validate_version),
     WithJsonSchema({"type": "string", "pattern": VERSION_PATTERN, "description": VERSION_RULE}),
 ]
 
@@ -50,7 +70,7 @@ ModelUri = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=4096,
+        max_length=MAX_URI,
         description=(
             "models:/name/N, models:/name@alias, runs:/run_id/path, or a path (relative to the first "
             "trusted model root, or absolute inside one) to an MLflow model directory, a .skops file "
@@ -59,10 +79,19 @@ ModelUri = Annotated[
     ),
 ]
 
+Label = Annotated[str, Field(pattern=LABEL_PATTERN, description=LABEL_RULE)]
+
+if TYPE_CHECKING:
+    StageName = str
+    RegistrationStage = str
+else:
+    StageName = one_of(stage.value for stage in Stage)
+    RegistrationStage = one_of(stage.value for stage in REGISTRATION_STAGES)
+
 RequestKey = Annotated[
     str | None,
     Field(
-        max_length=256,
+        max_length=MAX_REQUEST_KEY,
         description="sticky routing key (e.g. a user or game id): the same key always reaches the same A/B version",
     ),
 ]

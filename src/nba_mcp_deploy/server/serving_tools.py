@@ -1,7 +1,8 @@
 """MCP tools for serving: deploy, predict, traffic control, breakers, health.
 
 No `from __future__ import annotations` here: the SDK evaluates the tools' annotations, and some
-of them use limits from the config captured in this closure.
+of them use limits from the config captured in this closure. A result type written as text is a
+core class read through its copy in `shapes.py` (see `outputs.py`).
 """
 
 from typing import TYPE_CHECKING, Annotated
@@ -15,10 +16,16 @@ from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import CHANGES, READ_ONLY, REMOVES, SETS
 from nba_mcp_deploy.server.params import Fraction, ModelId, ModelUri, RequestKey, Version
 from nba_mcp_deploy.server.predict_call import predict_without_blocking
-from nba_mcp_deploy.server.schemas import DeploymentOut, DeploymentsOut, HealthOut, PredictOut
+from nba_mcp_deploy.server.results import Deployments
+from nba_mcp_deploy.server.shapes import MAX_BATCH_SIZE, MAX_WAIT_MS
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.serving.manager import ModelServingManager
+    from nba_mcp_deploy.serving.results import DeploymentInfo, HealthReport, PredictionResult
+
+# The MCP layer's own bound on the versions of one A/B split (the core takes any number): a
+# split is read by people and agents, and more arms only dilute each one's evidence.
+MAX_AB_VERSIONS = 16
 
 
 def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolBoundary) -> None:
@@ -50,7 +57,7 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
     @boundary
     def deploy_model(
         model_id: ModelId, version: Version, model_uri: ModelUri, set_active: bool = True
-    ) -> DeploymentOut:
+    ) -> "DeploymentInfo":
         """Load a model version, warm it up, and add it to serving.
 
         The version serves only after it loaded and answered a warm-up call; if either fails,
@@ -58,14 +65,13 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         it as a standby (blue-green: deploy, check, then set_active_version). Local paths must
         be inside the trusted model roots.
         """
-        info = manager().deploy_model(model_id, version, model_uri=model_uri, set_active=set_active)
-        return DeploymentOut.model_validate(info)
+        return manager().deploy_model(model_id, version, model_uri=model_uri, set_active=set_active)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
     async def predict(
         model_id: ModelId, inputs: Inputs, version: Version | None = None, request_key: RequestKey = None
-    ) -> PredictOut:
+    ) -> "PredictionResult":
         """Score records with a deployed model.
 
         Routed to the active version, or by the A/B split (sticky when request_key is given);
@@ -74,79 +80,79 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         prediction_ids to report outcomes later.
         """
         serving = await ready_manager()
-        result = await predict_without_blocking(serving, model_id, inputs, version, request_key)
-        return PredictOut.model_validate(result)
+        return await predict_without_blocking(serving, model_id, inputs, version, request_key)
 
     @server.tool(annotations=SETS)
     @boundary
     def setup_ab_test(
         model_id: ModelId,
-        versions: Annotated[list[Version], Field(min_length=2, max_length=16)],
+        versions: Annotated[list[Version], Field(min_length=2, max_length=MAX_AB_VERSIONS)],
         weights: Annotated[
-            list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=16)
+            list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=2, max_length=MAX_AB_VERSIONS)
         ],
         sticky: bool = False,
-    ) -> DeploymentOut:
+    ) -> "DeploymentInfo":
         """Split traffic between deployed versions by weight (replaces any current split).
 
         Weights are one per version, >= 0, and sum to 1. For a canary give the candidate a
         small weight (e.g. 0.05) and raise it in steps by calling this again. sticky=true sends
         every request with the same request_key to the same version.
         """
-        return DeploymentOut.model_validate(manager().setup_ab_test(model_id, versions, weights, sticky=sticky))
+        return manager().setup_ab_test(model_id, versions, weights, sticky=sticky)
 
     @server.tool(annotations=SETS)
     @boundary
-    def clear_ab_test(model_id: ModelId) -> DeploymentOut:
+    def clear_ab_test(model_id: ModelId) -> "DeploymentInfo":
         """End the A/B split: all traffic goes back to the active version."""
-        return DeploymentOut.model_validate(manager().clear_ab_test(model_id))
+        return manager().clear_ab_test(model_id)
 
     @server.tool(annotations=SETS)
     @boundary
-    def setup_shadow(model_id: ModelId, version: Version, fraction: Fraction = 1.0) -> DeploymentOut:
+    def setup_shadow(model_id: ModelId, version: Version, fraction: Fraction = 1.0) -> "DeploymentInfo":
         """Mirror a fraction of live traffic to a standby version without affecting answers.
 
         Its answers are only compared with the live ones (agreement rate, mean absolute
         difference, errors, latency: see health_check); a failing shadow never affects users.
         """
-        return DeploymentOut.model_validate(manager().setup_shadow(model_id, version, fraction))
+        return manager().setup_shadow(model_id, version, fraction)
 
     @server.tool(annotations=SETS)
     @boundary
-    def clear_shadow(model_id: ModelId) -> DeploymentOut:
+    def clear_shadow(model_id: ModelId) -> "DeploymentInfo":
         """Stop mirroring traffic to the shadow version."""
-        return DeploymentOut.model_validate(manager().clear_shadow(model_id))
+        return manager().clear_shadow(model_id)
 
     @server.tool(annotations=SETS)
     @boundary
-    def set_active_version(model_id: ModelId, version: Version) -> DeploymentOut:
+    def set_active_version(model_id: ModelId, version: Version) -> "DeploymentInfo":
         """Make a deployed version the one that takes default traffic (blue-green switch or rollback).
 
         The previously active version stays deployed (listed in previous_active) for rollback.
         An A/B split, if any, still takes precedence until cleared.
         """
-        return DeploymentOut.model_validate(manager().set_active_version(model_id, version))
+        return manager().set_active_version(model_id, version)
 
     @server.tool(annotations=REMOVES)
     @boundary
-    def retire_model(model_id: ModelId, version: Version) -> DeploymentOut:
-        """Unload a deployed version that no traffic depends on.
+    def retire_model(model_id: ModelId, version: Version) -> "DeploymentInfo":
+        """Unload a deployed version from serving, on every replica; the registry is left unchanged.
 
-        Refused for the only deployed version, the active version and A/B variants; a retired
-        shadow stops being mirrored.
+        Only for a version no traffic depends on: refused for the only deployed version, the
+        active version and A/B variants; an unloaded shadow stops being mirrored. To archive a
+        version in the registry instead, use promote_model with target_stage='archived'.
         """
-        return DeploymentOut.model_validate(manager().undeploy(model_id, version))
+        return manager().undeploy(model_id, version)
 
     @server.tool(annotations=SETS)
     @boundary
     def set_batching(
         model_id: ModelId,
-        max_batch_size: Annotated[int, Field(ge=2, le=10_000, description="most rows per model call")] = 32,
+        max_batch_size: Annotated[int, Field(ge=2, le=MAX_BATCH_SIZE, description="most rows per model call")] = 32,
         max_wait_ms: Annotated[
             float,
-            Field(ge=0, le=1000, allow_inf_nan=False, description="longest a request waits for others to join"),
+            Field(ge=0, le=MAX_WAIT_MS, allow_inf_nan=False, description="longest a request waits for others to join"),
         ] = 2.0,
-    ) -> DeploymentOut:
+    ) -> "DeploymentInfo":
         """Turn on adaptive batching: concurrent requests for the same version are gathered into one
         model call (throughput under load, at up to max_wait_ms of added latency).
 
@@ -154,30 +160,30 @@ def register_serving_tools(server: MCPServer, host: ServiceHost, boundary: ToolB
         its own answer, and the breaker, metrics and monitoring count requests, not batches. A
         failing batch fails every request in it. Off by default; clear_batching turns it off.
         """
-        return DeploymentOut.model_validate(manager().set_batching(model_id, max_batch_size, max_wait_ms))
+        return manager().set_batching(model_id, max_batch_size, max_wait_ms)
 
     @server.tool(annotations=SETS)
     @boundary
-    def clear_batching(model_id: ModelId) -> DeploymentOut:
+    def clear_batching(model_id: ModelId) -> "DeploymentInfo":
         """Turn adaptive batching off: each request calls the model on its own again."""
-        return DeploymentOut.model_validate(manager().clear_batching(model_id))
+        return manager().clear_batching(model_id)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
-    def health_check(model_id: ModelId | None = None) -> HealthOut:
+    def health_check(model_id: ModelId | None = None) -> "HealthReport":
         """Status (healthy/degraded/unhealthy) with reasons, readiness, per-version breaker state,
         request and error counts, error rate, latency p50/p95/p99, A/B and shadow configuration,
         and per-tool operation metrics. Omit model_id for every model."""
-        return HealthOut.model_validate(manager().health_check(model_id))
+        return manager().health_check(model_id)
 
     @server.tool(annotations=SETS)
     @boundary
-    def reset_circuit_breaker(model_id: ModelId, version: Version) -> DeploymentOut:
+    def reset_circuit_breaker(model_id: ModelId, version: Version) -> "DeploymentInfo":
         """Close a version's circuit breaker now, once the cause of its failures is fixed."""
-        return DeploymentOut.model_validate(manager().reset_circuit_breaker(model_id, version))
+        return manager().reset_circuit_breaker(model_id, version)
 
     @server.tool(annotations=READ_ONLY)
     @boundary
-    def list_deployments() -> DeploymentsOut:
+    def list_deployments() -> Deployments:
         """Every deployed model with its versions, roles, active version, A/B split and shadow."""
-        return DeploymentsOut(deployments=[DeploymentOut.model_validate(d) for d in manager().list_deployments()])
+        return Deployments.of(manager().list_deployments())

@@ -10,6 +10,8 @@ cross-site request can ride on it (no CSRF). Without a token file (loopback only
 answers as the local caller, and the page never asks.
 """
 
+from typing import Any
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -18,10 +20,10 @@ from starlette.routing import Route
 from nba_mcp_deploy.access.permissions import current_caller
 from nba_mcp_deploy.errors import DeployError, InvalidInputError, NotFoundError
 from nba_mcp_deploy.host import ServiceHost
-from nba_mcp_deploy.server.dashboard.schemas import DashboardOut
 from nba_mcp_deploy.server.dashboard.view import page_headers, render_view
 from nba_mcp_deploy.server.errors import label
 from nba_mcp_deploy.server.http_app import HttpAccess
+from nba_mcp_deploy.server.outputs import show
 
 PAGE_PATH = "/dashboard"
 DATA_PATH = "/dashboard/data"
@@ -48,9 +50,9 @@ def dashboard_routes(access: HttpAccess, host: ServiceHost) -> list[Route]:
         model_id = request.query_params.get("model") or request.query_params.get("model_id") or None
         caller = current_caller()
 
-        def snapshot() -> DashboardOut:
+        def snapshot() -> Any:
             services = host.services(timeout=SERVICES_WAIT_SEC)
-            return DashboardOut.model_validate(build_snapshot(services, services.history, model_id, caller=caller))
+            return show(build_snapshot(services, services.history, model_id, caller=caller))
 
         try:
             out = await anyio.to_thread.run_sync(snapshot)

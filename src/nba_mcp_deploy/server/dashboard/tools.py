@@ -2,24 +2,25 @@
 
 A host with MCP Apps renders the view in a sandboxed iframe and hands it this tool's result
 through its bridge; the view's Refresh button calls the tool again through the host. A client
-without Apps still gets everything: the structured content (schema `DashboardOut`) and a short
+without Apps still gets everything: the structured content (the model of `DashboardSnapshot`) and a short
 text summary, as the extension's graceful-degradation rule asks.
 
 No `from __future__ import annotations`: the SDK evaluates these annotations.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
 from mcp.server.apps import Apps
 from mcp_types import CallToolResult, TextContent
 
 from nba_mcp_deploy.access.permissions import current_caller
+from nba_mcp_deploy.dashboard.views import DashboardSnapshot
 from nba_mcp_deploy.host import ServiceHost
-from nba_mcp_deploy.server.dashboard.schemas import DashboardOut
 from nba_mcp_deploy.server.dashboard.view import VIEW_URI, render_view
 from nba_mcp_deploy.server.errors import ToolBoundary
 from nba_mcp_deploy.server.hints import READ_ONLY
+from nba_mcp_deploy.server.outputs import output_model, show
 from nba_mcp_deploy.server.params import ModelId
 
 
@@ -29,7 +30,9 @@ def dashboard_app(host: ServiceHost, boundary: ToolBoundary) -> Apps:
 
     @apps.tool(resource_uri=VIEW_URI, title="Deployment dashboard", annotations=READ_ONLY)
     @boundary
-    async def show_dashboard(model_id: ModelId | None = None) -> Annotated[CallToolResult, DashboardOut]:
+    async def show_dashboard(
+        model_id: ModelId | None = None,
+    ) -> Annotated[CallToolResult, output_model(DashboardSnapshot)]:
         """Show the live deployment dashboard (an MCP App; text and structured data elsewhere).
 
         Per model: versions with registry stage and active version, the A/B or canary traffic split
@@ -43,10 +46,10 @@ def dashboard_app(host: ServiceHost, boundary: ToolBoundary) -> Apps:
 
         caller = current_caller()
 
-        def snapshot() -> tuple[DashboardOut, str]:
+        def snapshot() -> tuple[Any, str]:
             services = host.services()
             taken = build_snapshot(services, services.history, model_id, caller=caller)
-            return DashboardOut.model_validate(taken), summary_text(taken)
+            return show(taken), summary_text(taken)
 
         out, text = await anyio.to_thread.run_sync(snapshot)
         return CallToolResult(
