@@ -1,4 +1,4 @@
-"""The registry core and the sqlite store import neither mcp nor mlflow (design.md, layering)."""
+"""The registry core and the sqlite store import neither mcp nor mlflow (docs/architecture.md)."""
 
 from __future__ import annotations
 
