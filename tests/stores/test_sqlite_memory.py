@@ -37,7 +37,9 @@ def store() -> Iterator[MemoryRegistryStore]:
 
 
 def test_the_contract_tests_run_here_too() -> None:
-    borrowed = [n for n, t in globals().items() if inspect.isfunction(t) and n.startswith("test_") and t.__module__ != __name__]
+    borrowed = [
+        n for n, t in globals().items() if inspect.isfunction(t) and n.startswith("test_") and t.__module__ != __name__
+    ]
     assert len(borrowed) > 40
     collected = set(borrowed)
     assert "test_reopening_restores_everything" not in collected
