@@ -23,6 +23,7 @@ LEAGUE_RATING = 110.0  # points per 100 possessions, about the league average of
 MIN_MINUTES = 500
 PAIRINGS_PER_SEASON = 4
 LAST_TRAINING_SEASON = 2019
+MAX_RATING = 150.0  # no player rates this high: a feed that says so is corrupted
 
 
 def games(raptor: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -87,3 +88,26 @@ def train_game_models(raptor: pd.DataFrame) -> GameModels:
 
 def load_game_models(data_root: Any) -> GameModels:
     return train_game_models(nba_models.load_raptor(nba_models.find_raptor_csv([data_root])))
+
+
+class GuardedModel:
+    """A fitted classifier behind an input guard: a corrupted stats feed (a rating above
+    MAX_RATING) makes it raise, as a model with strict input checks does. Defined here so that a
+    pickle of it (a .joblib model file) loads in this process."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self.feature_names_in_ = np.array(GAME_FEATURES, dtype=object)
+        self.classes_ = model.classes_
+
+    def _check(self, features: Any) -> None:
+        if np.any(np.asarray(features, dtype=float) > MAX_RATING):
+            raise ValueError("implausible rating: the stats feed looks corrupted")
+
+    def predict(self, features: Any) -> Any:
+        self._check(features)
+        return self._model.predict(features)
+
+    def predict_proba(self, features: Any) -> Any:
+        self._check(features)
+        return self._model.predict_proba(features)
