@@ -14,7 +14,7 @@ import pytest
 from nba_mcp_deploy import nba_models
 from nba_mcp_deploy.api.assembly import ServicesOwner
 from nba_mcp_deploy.config import ENVIRONMENT
-from tests.api.matchups import GameModels, load_game_models
+from nba_mcp_deploy.nba_games import GameModels, train_game_models
 from tests.conftest import REPO
 from tests.mlflow_sync.server import MlflowServer
 
@@ -22,7 +22,7 @@ from tests.mlflow_sync.server import MlflowServer
 @pytest.fixture(scope="session")
 def game_models() -> GameModels:
     nba_models.quiet_mlflow()
-    return load_game_models(REPO / "data")
+    return train_game_models([REPO / "data"])
 
 
 @pytest.fixture(scope="session")

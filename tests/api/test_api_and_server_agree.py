@@ -21,10 +21,11 @@ from nba_mcp_deploy import ModelServingManager
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.host import ServiceHost
+from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 from nba_mcp_deploy.server.app import build_server
 from nba_mcp_deploy.server.schemas import HealthOut
 from nba_mcp_deploy.services import build_services
-from tests.api.matchups import GAME_FEATURES, GameModels, GuardedModel
+from tests.api.guarded_model import GuardedModel
 
 pytestmark = pytest.mark.anyio
 

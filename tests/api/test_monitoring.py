@@ -11,7 +11,7 @@ from nba_mcp_deploy import AlertSeverity, DriftMethod, ModelMonitor, ModelServin
 from nba_mcp_deploy.api.assembly import ServicesOwner
 from nba_mcp_deploy.api.monitoring import DEFAULT_MODEL_ID
 from nba_mcp_deploy.monitoring.alerts import AlertKind
-from tests.api.matchups import GAME_FEATURES, GameModels
+from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 
 
 def monitor_for(closing: list[ServicesOwner], *args: object, **keywords: object) -> ModelMonitor:

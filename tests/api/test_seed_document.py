@@ -30,9 +30,9 @@ from nba_mcp_deploy.api.assembly import ServicesOwner
 from nba_mcp_deploy.api.shadow import ShadowPrediction
 from nba_mcp_deploy.errors import ConflictError, PermissionDeniedError
 from nba_mcp_deploy.logs import JsonLineFormatter
+from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 from nba_mcp_deploy.operations import process_operations
 from tests.api.conftest import Mlflow, SavedDeployment, point_at
-from tests.api.matchups import GAME_FEATURES, GameModels
 from tests.api.snippets import seed_snippets
 from tests.conftest import REPO, subprocess_env
 from tests.notify.test_webhook import Receiver

@@ -21,8 +21,9 @@ from nba_mcp_deploy.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 from tests.api.conftest import SavedDeployment, point_at
-from tests.api.matchups import GAME_FEATURES, GameModels, GuardedModel
+from tests.api.guarded_model import GuardedModel
 
 
 def manager_for(closing: list[ServicesOwner], **keywords: Any) -> ModelServingManager:

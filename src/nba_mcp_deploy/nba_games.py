@@ -1,29 +1,32 @@
 """The seed document's game features, from the shipped RAPTOR data, and real models trained on them.
 
-The document predicts games from `home_ppg`, `away_ppg` and `home_def_rating`. RAPTOR rates players
-in points per 100 possessions relative to the league average, so a player-season reads as a
-rating on the document's scale: offense = league average + RAPTOR offense, defense (points
+The seed document predicts games from `home_ppg`, `away_ppg` and `home_def_rating`. RAPTOR rates
+players in points per 100 possessions relative to the league average, so a player-season reads as
+a rating on the document's scale: offense = league average + RAPTOR offense, defense (points
 allowed) = league average - RAPTOR defense. A "game" pairs two player-seasons of one season (home
-and away, drawn at random with a fixed seed); the home side wins when its RAPTOR total is the
-higher one. Seasons up to 2019 train, 2020 on are held out (the document's "recent games").
+and away, drawn with a fixed seed); the home side wins when its RAPTOR total is the higher one.
+Seasons up to 2019 train, later ones are held out (the document's "recent games").
+
+For the documentation, the examples and the tests; like `nba_models`, never imported by the server.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from nba_mcp_deploy import nba_models
+from nba_mcp_deploy.nba_models import find_raptor_csv, load_raptor
 
 GAME_FEATURES = ["home_ppg", "away_ppg", "home_def_rating"]
 LEAGUE_RATING = 110.0  # points per 100 possessions, about the league average of 2014-2022
 MIN_MINUTES = 500
 PAIRINGS_PER_SEASON = 4
 LAST_TRAINING_SEASON = 2019
-MAX_RATING = 150.0  # no player rates this high: a feed that says so is corrupted
 
 
 def games(raptor: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -52,7 +55,7 @@ def games(raptor: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class GameModels:
-    """Fitted estimators on the games (the document's RandomForest as v1.0), and the data."""
+    """Fitted estimators on the games (the document's RandomForest as the first), and the data."""
 
     forest: Any
     logistic: Any
@@ -62,18 +65,20 @@ class GameModels:
     holdout: pd.DataFrame
 
     def records(self, count: int, start: int = 0) -> list[dict[str, float]]:
+        """Held-out games as the `inputs` records of a predict call."""
         frame = self.holdout.iloc[start : start + count][GAME_FEATURES]
         return [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def train_game_models(raptor: pd.DataFrame) -> GameModels:
+def train_game_models(data_roots: Sequence[Path]) -> GameModels:
+    """The three models trained on the games built from the RAPTOR file under `data_roots`."""
     from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    data = games(raptor)
+    data = games(load_raptor(find_raptor_csv(data_roots)))
     training = data[data["season"] <= LAST_TRAINING_SEASON].reset_index(drop=True)
     holdout = data[data["season"] > LAST_TRAINING_SEASON].reset_index(drop=True)
     forest = RandomForestClassifier(n_estimators=100, max_depth=10, random_state=0)
@@ -84,30 +89,3 @@ def train_game_models(raptor: pd.DataFrame) -> GameModels:
         model.fit(training[GAME_FEATURES], training["home_win"])
         accuracy[name] = float(np.mean(model.predict(holdout[GAME_FEATURES]) == holdout["home_win"]))
     return GameModels(forest, logistic, constant, accuracy, training, holdout)
-
-
-def load_game_models(data_root: Any) -> GameModels:
-    return train_game_models(nba_models.load_raptor(nba_models.find_raptor_csv([data_root])))
-
-
-class GuardedModel:
-    """A fitted classifier behind an input guard: a corrupted stats feed (a rating above
-    MAX_RATING) makes it raise, as a model with strict input checks does. Defined here so that a
-    pickle of it (a .joblib model file) loads in this process."""
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self.feature_names_in_ = np.array(GAME_FEATURES, dtype=object)
-        self.classes_ = model.classes_
-
-    def _check(self, features: Any) -> None:
-        if np.any(np.asarray(features, dtype=float) > MAX_RATING):
-            raise ValueError("implausible rating: the stats feed looks corrupted")
-
-    def predict(self, features: Any) -> Any:
-        self._check(features)
-        return self._model.predict(features)
-
-    def predict_proba(self, features: Any) -> Any:
-        self._check(features)
-        return self._model.predict_proba(features)
