@@ -458,7 +458,10 @@ def test_configuration_files(with_mlflow: Mlflow, clean_environment: Path, closi
 
 
 @covers("Quick Diagnostics")
-def test_quick_diagnostics(with_mlflow: Mlflow, game_models: GameModels, closing: list[ServicesOwner], capsys) -> None:
+def test_quick_diagnostics(
+    clean_environment: Path, game_models: GameModels, closing: list[ServicesOwner], capsys
+) -> None:
+    """Without MLflow: its background threads may write to stdout while the snippet prints."""
     manager = served_manager(closing, game_models)
     registry = ModelRegistry(mock_mode=True)
     monitor = nba_mcp_deploy.ModelMonitor(model_id="nba_model", mock_mode=True)
