@@ -153,3 +153,16 @@ def test_writes_check_the_callers_role_as_the_tools_do(clean_environment: Path, 
             manager.retire_model("m", "v2.0")
     with acting_as(viewer):
         assert manager.predict("m", game_models.records(1)).version == "v1.0"  # reading needs READ only
+
+
+def test_the_managers_registry_drives_what_it_serves(saved_deployment: SavedDeployment, game_models, closing) -> None:
+    manager = manager_for(closing, registry_dir=saved_deployment.registry_dir, model_roots=saved_deployment.model_root)
+    registry = manager.registry
+    registry.register_model("nba_model", "v1.0", stage="production", model_uri=str(saved_deployment.model_file))
+    registry.register_model("nba_model", "v2.0", model_uri=str(saved_deployment.model_file))
+    registry.promote_model("nba_model", "v2.0", "production")  # deployed from its model_uri, then activated
+    assert manager.get_deployment("nba_model").active_version == "v2.0"
+    registry.rollback_model("nba_model")
+    assert manager.get_deployment("nba_model").active_version == "v1.0"
+    registry.close()  # the manager's registry closes nothing of the manager's
+    assert manager.predict("nba_model", game_models.records(1)).version == "v1.0"

@@ -26,6 +26,7 @@ from nba_mcp_deploy.logs import get_logger
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.api.monitoring import ModelMonitor
+    from nba_mcp_deploy.api.registry import ModelRegistry
     from nba_mcp_deploy.serving.manager import ModelServingManager as CoreManager
     from nba_mcp_deploy.serving.results import DeploymentInfo, HealthReport, PredictionResult
     from nba_mcp_deploy.serving.shadow import ShadowSnapshot
@@ -172,6 +173,14 @@ class ModelServingManager(ServicesOwner):
 
     def get_deployment(self, model_id: str) -> DeploymentInfo:
         return self.core.get_deployment(model_id)
+
+    @property
+    def registry(self) -> ModelRegistry:
+        """The registry of this manager's deployment: a version promoted to production there
+        becomes the version this manager serves (deployed first if it has a `model_uri`)."""
+        from nba_mcp_deploy.api.registry import ModelRegistry
+
+        return ModelRegistry.sharing(self)
 
     def monitor(self, model_id: str, model_version: str | None = None) -> ModelMonitor:
         """The monitor that sees every answer this manager gives for `model_id` (logged
