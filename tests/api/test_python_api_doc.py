@@ -1,7 +1,8 @@
 """docs/python-api.md runs as written and prints what it shows.
 
 Its Python blocks run in order in one namespace (from a working directory whose `data` is the
-repository's), with MLFLOW_TRACKING_URI naming a real MLflow server, as the page's set-up says.
+repository's), with MLFLOW_TRACKING_URI naming an MLflow database of the test's own (`sqlite:///`,
+the embedded MLflow the page suggests), so the page's registered models meet no other test's.
 A ```text block right after a Python block is what that block prints; `...` in it stands for
 text that changes from run to run (request ids, times).
 """
@@ -17,7 +18,6 @@ from typing import Any
 import pytest
 
 from nba_mcp_deploy.api.assembly import ServicesOwner
-from tests.api.conftest import Mlflow
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -44,8 +44,12 @@ def printed_as_shown(printed: str, shown: str) -> bool:
     return re.fullmatch(pattern, printed.strip(), re.S) is not None
 
 
-def test_the_page_runs_and_prints_what_it_shows(with_mlflow: Mlflow, clean_environment: Path) -> None:
+def test_the_page_runs_and_prints_what_it_shows(
+    clean_environment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (clean_environment / "data").symlink_to(REPO / "data")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
+    (tmp_path / "mlflow").mkdir()
     namespace: dict[str, Any] = {"__name__": "python_api_page"}
     pairs = examples(DOC.read_text())
     assert len(pairs) >= 10

@@ -15,6 +15,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -90,6 +91,7 @@ def test_every_python_snippet_of_the_document_has_a_test() -> None:
 
 @covers("Model Serving")
 def test_model_serving(with_mlflow: Mlflow, game_models: GameModels, closing: list[ServicesOwner], capsys) -> None:
+    started_ms = int(time.time() * 1000)
     ns = run_snippet("Model Serving", closing, trained_model=game_models.forest)
     assert ns["success"]
     result = ns["result"]
@@ -97,7 +99,10 @@ def test_model_serving(with_mlflow: Mlflow, game_models: GameModels, closing: li
     assert result.predictions[0] in (0, 1) and abs(sum(result.probabilities[0]) - 1) < 1e-9
     assert capsys.readouterr().out.startswith("Prediction: PredictionResult(model_id='nba_win_predictor'")
     ns["manager"].close()  # waits for MLflow to receive the deployment
-    runs = runs_of(with_mlflow.uri, "nba_serving", "tags.nba_kind = 'deployment'")
+    # The document names its experiment, so other tests may log there too: this test's runs only.
+    runs = runs_of(
+        with_mlflow.uri, "nba_serving", f"tags.nba_kind = 'deployment' and attributes.start_time >= {started_ms}"
+    )
     assert [(r.data.tags["model_id"], r.data.tags["version"]) for r in runs] == [("nba_win_predictor", "v1.0")]
 
 
