@@ -14,7 +14,6 @@ from nba_mcp_deploy.api.assembly import ServicesOwner
 from nba_mcp_deploy.api.shadow import ShadowPrediction
 from nba_mcp_deploy.errors import (
     CircuitOpenError,
-    ConfigError,
     ConflictError,
     InvalidInputError,
     ModelExecutionError,
@@ -51,9 +50,22 @@ def test_keywords_are_config_fields_and_win_over_the_environment(clean_environme
         ModelServingManager(error_treshold=0.1)
 
 
-def test_mlflow_needs_a_tracking_uri_and_mock_mode_turns_it_off(clean_environment: Path, closing, monkeypatch) -> None:
-    with pytest.raises(ConfigError, match=r"pass mlflow_tracking_uri=.* or set MLFLOW_TRACKING_URI"):
-        ModelServingManager(enable_mlflow=True)
+def test_mlflow_without_a_uri_is_mlflows_default_and_mock_mode_turns_it_off(
+    clean_environment: Path, game_models: GameModels, closing, monkeypatch
+) -> None:
+    from mlflow import MlflowClient
+
+    embedded = manager_for(closing, enable_mlflow=True, mlflow_experiment="nba_serving")
+    uri = f"sqlite:///{clean_environment / 'mlflow.db'}"  # the seed's Quick Start, nothing configured
+    assert embedded.config.mlflow_tracking_uri == uri
+    embedded.deploy_model("nba_win_predictor", "v1.0", model_instance=game_models.forest)
+    embedded.close()
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("nba_serving")
+    assert [r.info.run_name for r in client.search_runs([experiment.experiment_id])] == [
+        "deploy nba_win_predictor v1.0"
+    ]
+    assert manager_for(closing).services.mlflow is None  # no URI and no enable_mlflow: off
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
     mocked = manager_for(closing, enable_mlflow=True, mock_mode=True)
     assert mocked.services.mlflow is None and not mocked.config.enable_mlflow

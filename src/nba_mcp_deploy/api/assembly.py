@@ -7,8 +7,9 @@ Rules, stated once for every facade:
   accepted as a keyword (`routing_seed=7`, `breaker_minimum_calls=5`); an unknown one is a
   TypeError, as for any Python call.
 - MLflow is on when a tracking URI is known (`mlflow_tracking_uri=` or `MLFLOW_TRACKING_URI`),
-  unless `enable_mlflow=False`; `enable_mlflow=True` without a URI is a ConfigError saying where
-  to put one. A registry object also mirrors the registry to MLflow's model registry.
+  unless `enable_mlflow=False`. `enable_mlflow=True` without a URI uses MLflow's own default,
+  the embedded `sqlite:///mlflow.db` in the working directory (what `mlflow` itself does when
+  nothing is configured). A registry object also mirrors the registry to MLflow's model registry.
 - Mock mode (the seed's "for testing without external dependencies"): MLflow is off whatever
   `enable_mlflow` says, and the registry is kept in memory (no file is written).
 - Where the registry lives: `registry_dir=` if given; else a registry object uses
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from nba_mcp_deploy.api.environment import Environment, read_environment
 from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.errors import ConfigError, InvalidInputError
+from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.logs import get_logger
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ log = get_logger(__name__)
 
 # How long closing an object waits for MLflow to receive what the object queued for it.
 MLFLOW_WAIT_SEC = 10.0
+# MLflow's own default tracking store when nothing is configured: this file in the working directory.
+EMBEDDED_MLFLOW_FILE = "mlflow.db"
 
 CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(DeploymentConfig))
 _PATH_FIELDS = ("registry_dir", "auth_tokens_file")
@@ -107,12 +110,8 @@ def _mlflow_settings(
     if enable_mlflow is None:
         enable_mlflow = settings.get("enable_mlflow", tracking_uri is not None or base.enable_mlflow)
     if enable_mlflow and not uri:
-        raise ConfigError(
-            "enable_mlflow",
-            True,
-            "MLflow needs a tracking server: pass mlflow_tracking_uri='http://...' (or 'sqlite:///mlflow.db') "
-            "or set MLFLOW_TRACKING_URI; mock_mode=True runs without MLflow",
-        )
+        uri = f"sqlite:///{Path.cwd() / EMBEDDED_MLFLOW_FILE}"
+        log.info("MLflow has no tracking URI: using the embedded default", extra={"tracking_uri": uri})
     if "enable_mlflow_registry" in settings:
         mirror = bool(settings["enable_mlflow_registry"])
     elif "enable_mlflow_registry" in environment.set_fields:
