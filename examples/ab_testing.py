@@ -12,9 +12,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from nba_mcp_deploy import nba_models
-from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.services import build_services
+from nba_mcp_deploy import ModelServingManager, nba_models
 
 MODEL = "next_season"
 
@@ -26,10 +24,7 @@ def main() -> None:
         models = Path(tmp) / "models"
         nba_models.save_skops(trained.boosting, models / "gb.skops")
         nba_models.save_mlflow_sklearn(trained.logistic, models / "logistic", trained.holdout)
-        services = build_services(
-            DeploymentConfig(registry_dir=Path(tmp) / "registry", model_roots=(models,), routing_seed=1)
-        )
-        manager = services.manager
+        manager = ModelServingManager(model_roots=models, routing_seed=1)
         manager.deploy_model(MODEL, "v1.0", model_uri="gb.skops")
         manager.deploy_model(MODEL, "v2.0", model_uri="logistic", set_active=False)
         manager.setup_ab_test(MODEL, ["v1.0", "v2.0"], [0.5, 0.5], sticky=True)
@@ -38,9 +33,10 @@ def main() -> None:
         for row, record in zip(holdout.itertuples(), nba_models.records(holdout), strict=True):
             result = manager.predict(MODEL, [record], request_key=str(row.player_id))
             outcomes[result.prediction_ids[0]] = float(row.positive_next)
-        matched = services.monitoring.get(MODEL).log_actuals(outcomes).matched
+        matched = manager.monitor(MODEL).log_actuals(outcomes).matched
         print(f"served {len(holdout)} player-seasons split 50/50 by player id; {matched} outcomes reported")
-        report = services.experiments.ab_test_results(MODEL, "v1.0", "v2.0", min_detectable_effect=0.05)
+        # A/B statistics come from the core's experiment service, one of the services the manager runs on.
+        report = manager.services.experiments.ab_test_results(MODEL, "v1.0", "v2.0", min_detectable_effect=0.05)
         for variant in (report.variant_a, report.variant_b):
             print(
                 f"  {variant.version}: {variant.requests} requests, {variant.units} players, "
@@ -60,7 +56,7 @@ def main() -> None:
                 f"{plan.required_a} players per variant (have {plan.have_a} and {plan.have_b})"
             )
         print(f"verdict: {report.verdict.value} - {report.reason}")
-        services.close()
+        manager.close()
 
 
 if __name__ == "__main__":

@@ -12,18 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from nba_mcp_deploy import nba_models
-from nba_mcp_deploy.config import DeploymentConfig
-from nba_mcp_deploy.services import Services, build_services
+from nba_mcp_deploy import AlertSeverity, DriftMethod, ModelServingManager, ModelStage, nba_models
 
 MODEL = "next_season"
 
 
-def serve(services: Services, frame: pd.DataFrame, keys: list[str]) -> dict[str, float]:
+def serve(manager: ModelServingManager, frame: pd.DataFrame, keys: list[str]) -> dict[str, float]:
     """Predict each row with its player's sticky key; return prediction id -> outcome."""
     outcomes = {}
     for key, record, outcome in zip(keys, nba_models.records(frame), frame["positive_next"], strict=True):
-        result = services.manager.predict(MODEL, [record], request_key=key)
+        result = manager.predict(MODEL, [record], request_key=key)
         outcomes[result.prediction_ids[0]] = float(outcome)
     return outcomes
 
@@ -37,29 +35,30 @@ def main() -> None:
         models = Path(tmp) / "models"
         nba_models.save_skops(trained.boosting, models / "gb.skops")
         nba_models.save_mlflow_sklearn(trained.logistic, models / "logistic", trained.holdout)
-        config = DeploymentConfig(
-            registry_dir=Path(tmp) / "registry", model_roots=(models,), routing_seed=3, canary_check_interval_sec=0.2
+        manager = ModelServingManager(
+            registry_dir=Path(tmp) / "registry", model_roots=models, routing_seed=3, canary_check_interval_sec=0.2
         )
-        services = build_services(config)
-        registry, manager, experiments = services.registry, services.manager, services.experiments
+        # The registry of the manager's deployment: promoting to production activates what it serves.
+        registry, monitor = manager.registry, manager.monitor(MODEL)
+        experiments = manager.services.experiments  # canaries and A/B analysis: the core's service
 
         print("1. register and stage")
         registry.register_model(
             MODEL,
             "v1.0",
-            stage="staging",
+            stage=ModelStage.STAGING,
             framework="sklearn",
             algorithm="gradient_boosting",
             metrics={"holdout_accuracy": trained.accuracy["v1.0"]},
             model_uri="gb.skops",
         )
-        registry.promote_model(MODEL, "v1.0", "production")
+        registry.promote_model(MODEL, "v1.0", ModelStage.PRODUCTION)
         print(f"   v1.0 in production; serving active: {manager.get_deployment(MODEL).active_version}")
-        services.monitoring.monitor(MODEL).set_reference_data(training[nba_models.FEATURES])
+        monitor.set_reference_data(features=training[nba_models.FEATURES])
         registry.register_model(
             MODEL,
             "v2.0",
-            stage="staging",
+            stage=ModelStage.STAGING,
             framework="sklearn",
             algorithm="logistic_regression",
             metrics={"holdout_accuracy": trained.accuracy["v2.0"]},
@@ -77,8 +76,8 @@ def main() -> None:
         rounds = 0
         status = experiments.canary_status(MODEL)
         while status.phase.value == "running" and rounds < 10:
-            outcomes = serve(services, holdout, keys)
-            services.monitoring.get(MODEL).log_actuals(outcomes)
+            outcomes = serve(manager, holdout, keys)
+            monitor.log_actuals(outcomes)
             experiments.wait_idle()
             status = experiments.canary_status(MODEL)
             rounds += 1
@@ -89,17 +88,17 @@ def main() -> None:
         print("3. verdict")
         report = experiments.ab_test_results(MODEL, "v1.0", "v2.0")
         print(f"   {report.verdict.value}: {report.reason[:160]}...")
-        production = registry.get_production_model(MODEL).version
+        production = registry.get_model(MODEL, stage=ModelStage.PRODUCTION).version
         active = manager.get_deployment(MODEL).active_version
         print(f"   registry production: {production}; serving active: {active}")
 
         print("4. monitor: a feed bug reports minutes and possessions in seconds")
         broken = holdout.copy()
         broken[["mp", "poss"]] = broken[["mp", "poss"]] * 60
-        serve(services, broken, keys)
-        drift = services.monitoring.get(MODEL).detect_feature_drift(method="psi", window_hours=1)
+        serve(manager, broken, keys)
+        drift = monitor.detect_feature_drift(method=DriftMethod.PSI, window_hours=1)
         print(f"   drifted: {drift.drifted_features} (dataset drift: {drift.dataset_drift})")
-        for alert in services.monitoring.get_alerts(MODEL, severity="warning")[:2]:
+        for alert in monitor.get_alerts(severity=AlertSeverity.WARNING)[:2]:
             print(f"   alert [{alert.severity.value}] {alert.message}")
 
         print("5. roll back")
@@ -108,7 +107,7 @@ def main() -> None:
             f"   production: {result.version.version} (was {result.replaced.version if result.replaced else '-'}); "
             f"serving active: {manager.get_deployment(MODEL).active_version}"
         )
-        services.close()
+        manager.close()
 
 
 if __name__ == "__main__":

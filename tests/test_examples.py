@@ -52,3 +52,11 @@ def test_production_deployment() -> None:
     assert re.search(r"drifted: \[.*'mp'.*\]", out)
     assert "alert [warning]" in out or "alert [critical]" in out
     assert "production: v1.0 (was v2.0); serving active: v1.0" in out
+
+
+def test_the_examples_use_the_python_api() -> None:
+    """They build the seed document's objects, not the services underneath."""
+    for example in sorted((REPO / "examples").glob("*.py")):
+        source = example.read_text()
+        assert "from nba_mcp_deploy import " in source, example.name
+        assert "build_services" not in source and "DeploymentConfig(" not in source, example.name

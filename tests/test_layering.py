@@ -30,6 +30,7 @@ OUTER = (
     "cli",
     "demo",
     "__main__",
+    "api",
 )
 
 
@@ -155,6 +156,31 @@ def test_server_start_up_imports_nothing_heavy() -> None:
     assert not heavy & {m.split(".")[0] for m in loaded}
 
 
+HEAVY = {"numpy", "pandas", "scipy", "sklearn", "mlflow", "skops", "sqlalchemy"}
+
+
+def test_importing_the_package_and_the_decorators_imports_nothing_heavy() -> None:
+    """The seed's names load lazily: the package, and decorating functions at import time, stay cheap."""
+    loaded = modules_after(
+        "import nba_mcp_deploy\n"
+        "from nba_mcp_deploy import Permission, handle_errors, require_permission, track_metric\n"
+        "@handle_errors(reraise=True, notify=True)\n"
+        "@track_metric('seed.op')\n"
+        "@require_permission(Permission.WRITE)\n"
+        "def op() -> int:\n"
+        "    return 1\n"
+        "assert op() == 1"
+    )
+    assert not HEAVY & {m.split(".")[0] for m in loaded}
+    assert "nba_mcp_deploy.api.serving" not in loaded
+
+
+def test_a_facade_name_loads_its_module_on_first_use() -> None:
+    loaded = modules_after("from nba_mcp_deploy import ModelServingManager")
+    assert "nba_mcp_deploy.api.serving" in loaded
+    assert "mlflow" not in loaded  # MLflow loads only when an object turns it on
+
+
 def reads_environment(path: Path) -> bool:
     """Whether the module's code (not its docstrings) touches os.environ or os.getenv."""
     for node in ast.walk(ast.parse(path.read_text())):
@@ -169,9 +195,11 @@ def reads_environment(path: Path) -> bool:
     return False
 
 
-def test_only_the_entry_point_reads_the_environment() -> None:
+def test_only_the_entry_points_read_the_environment() -> None:
+    """The command (cli.py) and the Python API (a script building ModelServingManager() is an
+    entry point too: api/environment.py reads the same variables through DeploymentConfig.from_env)."""
     readers = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if reads_environment(p))
-    assert readers == ["cli.py"]
+    assert readers == ["api/environment.py", "cli.py"]
 
 
 def imports_mlflow(path: Path) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nba_mcp_deploy.config import DeploymentConfig
 from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.logs import get_logger
-from nba_mcp_deploy.operations import OperationMetrics
+from nba_mcp_deploy.operations import OperationMetrics, process_operations
 
 if TYPE_CHECKING:
     from nba_mcp_deploy.services import Services
@@ -30,7 +30,8 @@ class ServiceHost:
 
     def __init__(self, config: DeploymentConfig, factory: Callable[[], Services] | None = None) -> None:
         self.config = config
-        self.operations = OperationMetrics()
+        # The process's metrics: `@track_metric` functions running beside the server show up too.
+        self.operations: OperationMetrics = process_operations()
         self._factory = factory
         self._ready = threading.Event()
         self._services: Services | None = None

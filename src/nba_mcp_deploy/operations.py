@@ -2,6 +2,11 @@
 
 Every MCP tool call is tracked here by the server's error boundary, and `health_check` reports
 the totals, so an agent can see that, say, `deploy_model` has failed three times in a row.
+
+`process_operations()` is the process's own set: the server that `nba-mcp-deploy serve` starts
+reports it (in `health_check` and `/metrics`), the Python API's objects report it, and the
+`@track_metric` decorator records into it, so a decorated function of a script or of code
+running beside the server shows up wherever the process reports its operations.
 """
 
 from __future__ import annotations
@@ -65,3 +70,11 @@ class OperationMetrics:
                 )
                 for name, count in sorted(self._count.items())
             }
+
+
+_PROCESS_OPERATIONS = OperationMetrics()
+
+
+def process_operations() -> OperationMetrics:
+    """The process's operation metrics (see the module docstring); one object for the process."""
+    return _PROCESS_OPERATIONS

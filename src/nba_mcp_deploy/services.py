@@ -95,9 +95,11 @@ def build_services(
     rng: random.Random | None = None,
     operations: OperationMetrics | None = None,
     restore: bool = True,
+    store: RegistryStore | None = None,
 ) -> Services:
-    """Open the registry in `config.registry_dir` and, unless told not to, redeploy what it says
-    was deployed (this loads models: slow, so the server does it on a background thread)."""
+    """Open the registry in `config.registry_dir` (or use `store`, e.g. the Python API's in-memory
+    one) and, unless told not to, redeploy what it says was deployed (this loads models: slow, so
+    the server does it on a background thread). The services own the store: `close` closes it."""
     clock = clock or SystemClock()
     operations = operations or OperationMetrics()
     loader = ModelLoaderRouter(
@@ -106,7 +108,7 @@ def build_services(
         tracking_uri=config.mlflow_tracking_uri,
     )
     monitoring = MonitoringService(config, clock=clock, notifier=notifier_from_config(config))
-    store = open_store(config)
+    store = store if store is not None else open_store(config)
     recorder = TrafficRecorder(config.experiment_window_size)
     replica_id = replica_name(config)
     counters = TrafficCounters(replica_id, f"{replica_id}/{secrets.token_hex(4)}", clock=clock)

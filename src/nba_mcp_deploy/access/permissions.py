@@ -110,8 +110,18 @@ def require_permission(
     """
     from nba_mcp_deploy.access.policy import permission_for
 
-    who = caller if caller is not None else current_caller()
     needed = permission_for(operation, arguments or {})
+    check_permission(needed, operation, caller=caller)
+    return needed
+
+
+def check_permission(needed: Permission, operation: str, *, caller: Caller | None = None) -> None:
+    """Raise PermissionDeniedError unless `caller` (default: the current one) holds `needed`.
+
+    `operation` only names what was refused in the message (the Python API's decorator checks a
+    fixed permission for any function, the tools the policy's permission for each tool).
+    """
+    who = caller if caller is not None else current_caller()
     if not who.role.allows(needed):
         holders = [role.value for role in Role if role.allows(needed)]
         raise PermissionDeniedError(
@@ -119,7 +129,6 @@ def require_permission(
             f"{who.role.value!r} ({', '.join(sorted(p.value for p in who.role.permissions))}); "
             f"roles with {needed.value}: {', '.join(holders)}"
         )
-    return needed
 
 
 P = ParamSpec("P")

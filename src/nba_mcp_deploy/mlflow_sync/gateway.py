@@ -23,7 +23,8 @@ from typing import Any
 
 from nba_mcp_deploy.errors import ConflictError, DeployError, NotFoundError, RemoteError, UnavailableError
 from nba_mcp_deploy.mlflow_sync.importing import import_mlflow
-from nba_mcp_deploy.mlflow_sync.probe import check_tracking_server
+from nba_mcp_deploy.mlflow_sync.probe import check_tracking_server, is_remote
+from nba_mcp_deploy.stores.migrations import MIGRATION_LOCK
 
 _UNREACHABLE = (
     "Max retries exceeded",
@@ -66,7 +67,14 @@ class MlflowGateway:
             if self._client is None:
                 with self.calls("connecting"):
                     mlflow = import_mlflow()
-                    self._client = mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+                    embedded = not is_remote(self.tracking_uri)
+                    # Opening an embedded database migrates it with Alembic: never beside our migrations.
+                    with MIGRATION_LOCK if embedded else contextlib.nullcontext():
+                        client = mlflow.MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+                        if embedded:
+                            client.search_experiments(max_results=1)
+                            client.search_registered_models(max_results=1)
+                    self._client = client
             return self._client
 
     def check(self) -> None:

@@ -43,6 +43,8 @@ class AlertKind(enum.StrEnum):
     ERROR_RATE = "error_rate"
     LATENCY = "latency"
     ACCURACY_DROP = "accuracy_drop"
+    # A decorated operation failed (the Python API's `@handle_errors(notify=True)`).
+    OPERATION_ERROR = "operation_error"
 
 
 def parse_severity(value: Any, field: str = "severity") -> AlertSeverity | None:
@@ -71,10 +73,15 @@ class Alert:
     last_seen: float
     occurrences: int = 1
 
+    @property
+    def alert_type(self) -> AlertKind:
+        """`kind` under the seed's name."""
+        return self.kind
+
     def text(self) -> str:
         """A one-line human summary (the webhook's Slack-compatible `text`)."""
         where = f"{self.model_id} {self.version}" if self.version else self.model_id
-        return f"[{self.severity.value.upper()}] {where}: {self.message}"
+        return f"[{self.severity.value.upper()}] {where + ': ' if where else ''}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -72,6 +72,16 @@ class FeatureDriftResult:
     bins: int | None = None
     note: str | None = None
 
+    @property
+    def feature_name(self) -> str:
+        """`feature` under the seed's name."""
+        return self.feature
+
+    @property
+    def drift_score(self) -> float | None:
+        """`score` under the seed's name."""
+        return self.score
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["method"] = self.method.value
@@ -90,6 +100,10 @@ class DriftReport:
     reference_rows: int
     current_rows: int
     missing_features: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[FeatureDriftResult]:
+        """The per-feature results (the seed iterates over what a drift check returns)."""
+        return iter(self.results)
 
     @property
     def checked(self) -> list[FeatureDriftResult]:

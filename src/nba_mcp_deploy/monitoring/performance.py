@@ -53,6 +53,11 @@ class PerformanceReport:
     latency_p95_ms: float | None = None
     latency_p99_ms: float | None = None
 
+    @property
+    def avg_latency_ms(self) -> float | None:
+        """`latency_mean_ms` under the seed's name."""
+        return self.latency_mean_ms
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["task"] = self.task.value if self.task else None

@@ -9,7 +9,7 @@ from typing import Any
 
 from nba_mcp_deploy.operations import OperationStats
 from nba_mcp_deploy.serving.batching import BatchStats
-from nba_mcp_deploy.serving.breaker import BreakerSnapshot
+from nba_mcp_deploy.serving.breaker import BreakerSnapshot, BreakerState
 from nba_mcp_deploy.serving.metrics import MetricsSnapshot
 from nba_mcp_deploy.serving.shadow import ShadowSnapshot
 
@@ -116,6 +116,11 @@ class ModelHealth:
     shadow: ShadowInfo | None
     versions: list[VersionHealth]
 
+    @property
+    def circuit_breaker_open(self) -> bool:
+        """Whether the breaker of any version of the model is open (the seed's field)."""
+        return any(v.breaker.state is BreakerState.OPEN for v in self.versions)
+
 
 @dataclass(frozen=True)
 class DependencyHealth:
@@ -144,3 +149,9 @@ class HealthReport:
     # The replica that answered (several serve one deployment): its counters, breakers and
     # latency windows are its own; the routing is the one every replica follows.
     replica_id: str = ""
+
+    @property
+    def circuit_breaker_open(self) -> bool:
+        """Whether a breaker of any reported model is open (`health_check(model_id)` reports one
+        model, so there: of any of its versions; the seed's field)."""
+        return any(m.circuit_breaker_open for m in self.models)

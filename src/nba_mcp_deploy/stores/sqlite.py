@@ -57,6 +57,10 @@ class SqliteRegistryStore(SqlRegistryStore):
         self._connections_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
+        self._open(check_integrity=check_integrity)
+
+    def _open(self, *, check_integrity: bool) -> None:
+        """Create the directory, refuse a foreign or damaged file, create or upgrade the schema."""
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -68,7 +72,7 @@ class SqliteRegistryStore(SqlRegistryStore):
                     self._connection(),
                     self._path,
                     check_integrity=check_integrity,
-                    busy_timeout_sec=busy_timeout_sec,
+                    busy_timeout_sec=self._busy_timeout_sec,
                 )
         except BaseException:
             self.close()
@@ -169,12 +173,12 @@ class SqliteRegistryStore(SqlRegistryStore):
         if isinstance(exc, sqlite3.OperationalError):
             if "locked" in str(exc) or "busy" in str(exc):
                 return StoreError(
-                    f"the registry database {str(self._path)!r} stayed locked by another process for "
+                    f"the registry database {self.where} stayed locked by another process for "
                     f"more than {self._busy_timeout_sec:g}s; try again"
                 )
-            return StoreError(f"the registry database {str(self._path)!r} failed: {exc}")
+            return StoreError(f"the registry database {self.where} failed: {exc}")
         if isinstance(exc, sqlite3.DatabaseError):
             return refuse(self._path, f"SQLite reports: {exc}")
         if isinstance(exc, sqlite3.Error | OSError):
-            return StoreError(f"the registry database {str(self._path)!r} failed: {exc}")
+            return StoreError(f"the registry database {self.where} failed: {exc}")
         return None

@@ -15,6 +15,7 @@ never imports them).
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,13 @@ LEGACY: dict[int, str] = {number: revision for revision, number in REVISIONS.ite
 
 _DIRECTORY = Path(__file__).resolve().parent
 
+# Alembic keeps the migration in progress in process-wide proxies (`alembic.op`), so two
+# migrations running at once in one process execute each other's steps on the wrong database.
+# Ours hold this lock, and so does the first use of an embedded MLflow database, which MLflow
+# migrates with Alembic too (mlflow_sync/gateway.py): e.g. a script's registry opening while an
+# MLflow relay thread opens `sqlite:///mlflow.db`.
+MIGRATION_LOCK = threading.Lock()
+
 
 @functools.cache
 def script() -> ScriptDirectory:
@@ -58,8 +66,9 @@ def upgrade(connection: Connection, *, stamp: str | None = None, target: str = H
     def steps(heads: Any, _context: Any) -> Any:
         return directory._upgrade_revs(target, heads)
 
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "fn": steps})
-    if stamp is not None:
-        context.stamp(directory, stamp)
-    with Operations.context(context):
-        context.run_migrations()
+    with MIGRATION_LOCK:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE, "fn": steps})
+        if stamp is not None:
+            context.stamp(directory, stamp)
+        with Operations.context(context):
+            context.run_migrations()
