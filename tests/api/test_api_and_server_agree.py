@@ -16,6 +16,7 @@ from typing import Any
 import joblib
 import pytest
 from mcp.client import Client
+from nba_mcp_deploy.server.schemas import HealthOut
 
 from nba_mcp_deploy import ModelServingManager
 from nba_mcp_deploy.config import DeploymentConfig
@@ -23,7 +24,6 @@ from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 from nba_mcp_deploy.server.app import build_server
-from nba_mcp_deploy.server.schemas import HealthOut
 from nba_mcp_deploy.services import build_services
 from tests.api.guarded_model import GuardedModel
 

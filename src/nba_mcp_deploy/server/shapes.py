@@ -309,6 +309,7 @@ class AlertKind(StrEnum):
     ERROR_RATE = "error_rate"
     LATENCY = "latency"
     ACCURACY_DROP = "accuracy_drop"
+    OPERATION_ERROR = "operation_error"
 
 
 class AlertSeverity(StrEnum):
