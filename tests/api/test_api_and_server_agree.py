@@ -16,7 +16,6 @@ from typing import Any
 import joblib
 import pytest
 from mcp.client import Client
-from nba_mcp_deploy.server.schemas import HealthOut
 
 from nba_mcp_deploy import ModelServingManager
 from nba_mcp_deploy.config import DeploymentConfig
@@ -24,6 +23,7 @@ from nba_mcp_deploy.errors import DeployError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.nba_games import GAME_FEATURES, GameModels
 from nba_mcp_deploy.server.app import build_server
+from nba_mcp_deploy.server.outputs import show
 from nba_mcp_deploy.services import build_services
 from tests.api.guarded_model import GuardedModel
 
@@ -108,7 +108,7 @@ async def test_a_model_served_through_the_api_and_through_the_server_behave_the_
             assert refused and type(error.value).__name__ in ("ModelExecutionError", "CircuitOpenError")
 
         server_health = await call(agent, "health_check", model_id=MODEL)
-        api_health = HealthOut.model_validate(manager.health_check(MODEL)).model_dump(mode="json")
+        api_health = show(manager.health_check(MODEL)).model_dump(mode="json")
         assert comparable(server_health) == comparable(api_health)
         counts = {v["version"]: v["metrics"]["requests"] for v in server_health["models"][0]["versions"]}
         assert sum(counts.values()) >= 300 and 180 <= counts["v1.0"] <= 240  # 70% of the 300 good requests
