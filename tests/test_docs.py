@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 from tests.conftest import REPO, subprocess_env
 
 
-def test_readme_tool_table_matches_the_server() -> None:
+def test_tool_tables_match_the_server() -> None:
     done = subprocess.run(
         [sys.executable, "tools/gen_docs.py", "--check"], cwd=REPO, env=subprocess_env(), capture_output=True, text=True
     )
@@ -58,3 +59,11 @@ def test_configuration_table_names_every_variable_and_field() -> None:
     settable = {field_name for field_name, _ in ENVIRONMENT.values()}
     unsettable = {f.name for f in dataclasses.fields(DeploymentConfig)} - settable
     assert unsettable == {"extra"}, f"fields no environment variable sets: {sorted(unsettable)}"
+
+
+def test_readme_stays_short_and_links_resolve() -> None:
+    readme = REPO / "README.md"
+    assert len(readme.read_bytes()) <= 12 * 1024
+    for document in [readme, *REPO.joinpath("docs").glob("*.md")]:
+        for target in re.findall(r"\]\((?!https?:)([^)#]+)", document.read_text()):
+            assert (document.parent / target).exists(), f"{document.name} links to a missing {target}"

@@ -1,9 +1,11 @@
-"""Regenerate the README's tool reference from the server's own `tools/list`.
+"""Regenerate the tool tables from the server's own `tools/list`.
 
-    python tools/gen_docs.py           rewrite the table between the markers in README.md
-    python tools/gen_docs.py --check   exit 1 if README.md is out of date (the test suite runs this)
+    python tools/gen_docs.py           rewrite the tables between the markers
+    python tools/gen_docs.py --check   exit 1 if one is out of date (the test suite runs this)
 
-The table is derived, never hand-edited, so it cannot drift from the code.
+README.md gets a short table (kind, permission, what each tool does); docs/tools.md the
+reference with every argument. Both are derived, never hand-edited, so they cannot drift from
+the code.
 """
 
 from __future__ import annotations
@@ -55,45 +57,77 @@ def _permission(name: str) -> str:
     return f"{policy.permission.value} ({policy.note})" if policy.note else policy.permission.value
 
 
-def tool_table() -> str:
-    """The Markdown table of every tool: name, arguments, kind, permission, first line of its description."""
-
+def listed_tools() -> list[Any]:
     async def listed() -> list[Any]:
         server = build_server(ServiceHost(DeploymentConfig()))
         return list(await server.list_tools())
 
-    tools = anyio.run(listed)
-    lines = ["| tool | arguments | kind | permission | what it does |", "|---|---|---|---|---|"]
+    return anyio.run(listed)
+
+
+def _summary(tool: Any, *, first_sentence: bool) -> str:
+    first_paragraph = (tool.description or "").strip().split("\n\n")[0]
+    text = " ".join(first_paragraph.split())
+    if first_sentence:
+        text = text.split(". ")[0].rstrip(".") + "."
+    return text.replace("|", "\\|")
+
+
+def brief_table(tools: list[Any]) -> str:
+    """The README's table: name, kind, permission, what it does in one sentence."""
+    lines = ["| tool | kind | permission | what it does |", "|---|---|---|---|"]
     for tool in tools:
-        first_paragraph = (tool.description or "").strip().split("\n\n")[0]
-        summary = " ".join(first_paragraph.split()).replace("|", "\\|")
-        row = [f"`{tool.name}`", _arguments(tool.input_schema), _hints(tool), _permission(tool.name), summary]
+        row = [f"`{tool.name}`", _hints(tool), _permission(tool.name), _summary(tool, first_sentence=True)]
         lines.append(f"| {' | '.join(row)} |")
     return "\n".join(lines)
 
 
-def render(readme: str) -> str:
-    """README text with the generated table between the markers."""
-    if START not in readme or END not in readme:
-        raise SystemExit(f"README.md lacks the markers {START!r} ... {END!r}")
-    head, rest = readme.split(START, 1)
+def reference_table(tools: list[Any]) -> str:
+    """docs/tools.md's table: also every argument (required ones bare, the others with defaults)."""
+    lines = ["| tool | arguments | kind | permission | what it does |", "|---|---|---|---|---|"]
+    for tool in tools:
+        row = [
+            f"`{tool.name}`",
+            _arguments(tool.input_schema),
+            _hints(tool),
+            _permission(tool.name),
+            _summary(tool, first_sentence=False),
+        ]
+        lines.append(f"| {' | '.join(row)} |")
+    return "\n".join(lines)
+
+
+TABLES = {"README.md": brief_table, "docs/tools.md": reference_table}
+
+
+def render(text: str, table: str, name: str) -> str:
+    """`text` with `table` between the markers."""
+    if START not in text or END not in text:
+        raise SystemExit(f"{name} lacks the markers {START!r} ... {END!r}")
+    head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{tool_table()}\n{END}{tail}"
+    return f"{head}{START}\n{table}\n{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if README.md is out of date")
+    parser.add_argument("--check", action="store_true", help="fail if a table is out of date")
     args = parser.parse_args(argv)
-    path = REPO / "README.md"
-    current = path.read_text()
-    wanted = render(current)
-    if args.check:
-        if wanted != current:
-            print("README.md's tool table is out of date: run python tools/gen_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(wanted)
+    tools = listed_tools()
+    stale = []
+    for name, build in TABLES.items():
+        path = REPO / name
+        current = path.read_text()
+        wanted = render(current, build(tools), name)
+        if wanted == current:
+            continue
+        if args.check:
+            stale.append(name)
+        else:
+            path.write_text(wanted)
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run python tools/gen_docs.py", file=sys.stderr)
+        return 1
     return 0
 
 
