@@ -189,7 +189,7 @@ class InferenceApi:
         raw = await self._body(request)
         media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if media == "text/csv":
-            records = mlflow_scoring.decode_csv(_text(raw))
+            records = mlflow_scoring.decode_csv(_text(raw), self._used_columns(routing))
         elif media in ("application/json", ""):
             records = mlflow_scoring.decode_scoring_request(_json(raw))
         else:
