@@ -1,9 +1,10 @@
 """The `nba-mcp-deploy` command: the only place that reads the environment.
 
     nba-mcp-deploy serve            run the MCP server over stdio (for Claude Desktop & co.)
-    nba-mcp-deploy serve --transport http [--host 127.0.0.1] [--port 8000]
+    nba-mcp-deploy serve --transport http [--host 127.0.0.1] [--port 8000] [--grpc-port 8001]
                                     serve MCP at /mcp over streamable HTTP, with bearer tokens
-                                    from NBA_MCP_AUTH_TOKENS_FILE, /healthz, /readyz, /metrics
+                                    from NBA_MCP_AUTH_TOKENS_FILE, /healthz, /readyz, /metrics,
+                                    the inference protocols; OIP over gRPC on --grpc-port
     nba-mcp-deploy token add NAME ROLE
                                     add a bearer token (viewer, operator, admin) to the token
                                     file; prints the token once, stores only its SHA-256
@@ -54,14 +55,14 @@ def serve(config: DeploymentConfig) -> int:
     return 0
 
 
-def serve_http(config: DeploymentConfig, host: str, port: int) -> int:
+def serve_http(config: DeploymentConfig, host: str, port: int, grpc_port: int | None = None) -> int:
     """Serve over streamable HTTP until interrupted (the checks before binding exit with 2)."""
     from nba_mcp_deploy.logs import configure_logging
     from nba_mcp_deploy.server.http_server import serve_http as run
 
     configure_logging(config.log_level)
     try:
-        run(config, host, port)
+        run(config, host, port, grpc_port)
     except ConfigError as exc:
         print(f"nba-mcp-deploy: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     serve_parser.add_argument("--host", default="127.0.0.1", help="HTTP: address to listen on (default 127.0.0.1)")
     serve_parser.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000)")
+    serve_parser.add_argument(
+        "--grpc-port", type=int, default=None, help="HTTP: also serve the Open Inference Protocol over gRPC here"
+    )
     token = commands.add_parser("token", help="manage the bearer tokens of HTTP mode")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     token_add = token_commands.add_parser("add", help="add a token; prints it once")
@@ -120,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         if args.transport == "http":
-            return serve_http(config, args.host, args.port)
+            return serve_http(config, args.host, args.port, args.grpc_port)
         return serve(config)
     if args.command == "token":
         return add_token(config, args.name, args.role, args.file)

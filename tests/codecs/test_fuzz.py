@@ -22,7 +22,7 @@ json_values = st.recursive(
     max_leaves=25,
 )
 keys = st.sampled_from(["name", "shape", "datatype", "data", "parameters", "columns", "id", "inputs", "outputs"])
-datatypes = st.sampled_from(["FP64", "FP32", "INT64", "UINT8", "BOOL", "BYTES", "fp64", ""])
+datatypes = st.one_of(st.sampled_from(["FP64", "FP32", "INT64", "UINT8", "BOOL", "BYTES", "fp64", ""]), json_values)
 shapes = st.one_of(st.lists(st.integers(-2, 4), max_size=3), json_values)
 tensors = st.fixed_dictionaries(
     {"name": st.one_of(st.sampled_from(FEATURES), json_values), "shape": shapes, "datatype": datatypes},

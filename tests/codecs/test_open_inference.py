@@ -3,11 +3,14 @@ clients send them, and every malformed one refused with the field that is wrong.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from nba_mcp_deploy.codecs.open_inference import decode_infer_request, encode_infer_response, model_metadata
+from nba_mcp_deploy.codecs.open_inference_binary import encode_binary_response, split_body
 from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.serving.results import PredictionResult, RoutedBy
 from nba_mcp_deploy.serving.signature import ModelSignature, TensorInfo
@@ -76,6 +79,13 @@ def test_requested_outputs_are_kept() -> None:
         ({"inputs": [tensor("", [1], [1.0])]}, "inputs[0].name"),
         ({"inputs": [tensor("a", [1], ["x"], "BYTES")]}, "inputs[0].datatype"),
         ({"inputs": [tensor("a", [1], [1.0], "FLOAT")]}, "inputs[0].datatype"),
+        ({"inputs": [tensor("a", [1], [1.0], {})]}, "inputs[0].datatype"),  # unhashable: once a 500
+        ({"inputs": [tensor("a", [1], [1.0], ["FP64"])]}, "inputs[0].datatype"),
+        ({"inputs": [tensor("a", [1], [1.0])], "outputs": [{"name": {}}]}, "outputs[0].name"),
+        (
+            {"inputs": [tensor("a", [1], [1.0])], "outputs": [{"name": "predict", "parameters": 1}]},
+            "outputs[0].parameters",
+        ),
         ({"inputs": [tensor("a", [-1], [1.0])]}, "inputs[0].shape"),
         ({"inputs": [tensor("a", "1", [1.0])]}, "inputs[0].shape"),
         ({"inputs": [tensor("a", [2], [1.0])]}, "inputs[0].data"),
@@ -169,3 +179,54 @@ def test_metadata_types_inputs_and_outputs() -> None:
             {"name": "predict_proba", "datatype": "FP64", "shape": [-1, 2], "parameters": {"classes": [0, 1]}},
         ],
     }
+
+
+def binary_tensor(name: str, values: list[float], datatype: str = "FP64", dtype: str = "<f8") -> tuple[dict, bytes]:
+    raw = np.asarray(values, dtype=dtype).tobytes()
+    return {
+        "name": name,
+        "shape": [len(values)],
+        "datatype": datatype,
+        "parameters": {"binary_data_size": len(raw)},
+    }, raw
+
+
+def test_binary_tensors_are_read_in_order_from_after_the_json() -> None:
+    a, raw_a = binary_tensor("a", [1.5, 2.5])
+    b, raw_b = binary_tensor("b", [3, 4], "INT64", "<i8")
+    c, raw_c = binary_tensor("c", [0.5, 0.25], "FP32", "<f4")
+    body = {"inputs": [a, b, c], "outputs": [{"name": "predict", "parameters": {"binary_data": True}}]}
+    decoded = decode_infer_request(body, no_order, raw_a + raw_b + raw_c)
+    assert decoded.records == [{"a": 1.5, "b": 3, "c": 0.5}, {"a": 2.5, "b": 4, "c": 0.25}]
+    assert decoded.outputs == ("predict",) and decoded.binary == frozenset({"predict"})
+    everything = decode_infer_request({"inputs": [a], "parameters": {"binary_data_output": True}}, no_order, raw_a)
+    assert everything.outputs is None and everything.binary == frozenset({"predict", "predict_proba"})
+
+
+@pytest.mark.parametrize(
+    ("tail", "size", "field"),
+    [
+        (b"\x00" * 8, 16, "inputs[0].parameters.binary_data_size"),  # more than was sent
+        (b"\x00" * 12, 12, "inputs[0].parameters.binary_data_size"),  # not two FP64 values
+        (b"\x00" * 24, 16, "Inference-Header-Content-Length"),  # bytes left over
+        (b"\x00" * 16, "16", "inputs[0].parameters.binary_data_size"),
+    ],
+)
+def test_binary_sizes_that_do_not_add_up_name_the_field(tail: bytes, size: Any, field: str) -> None:
+    body = {"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "parameters": {"binary_data_size": size}}]}
+    with pytest.raises(InvalidInputError) as raised:
+        decode_infer_request(body, no_order, tail)
+    assert raised.value.field == field, raised.value
+
+
+def test_a_binary_response_moves_the_asked_outputs_after_the_json() -> None:
+    response = encode_infer_response(result([[0.9, 0.1], [0.2, 0.8]]), model_name="m", request_id=None, outputs=None)
+    body, length = encode_binary_response(response, frozenset({"predict_proba"}))
+    header = json.loads(body[:length])
+    predict, proba = header["outputs"]
+    assert predict["data"] == [0, 1] and "data" not in proba
+    assert proba["parameters"] == {"classes": [0, 1], "binary_data_size": 32}
+    assert np.frombuffer(body[length:], "<f8").tolist() == [0.9, 0.1, 0.2, 0.8]
+    assert split_body(body, str(length)) == (body[:length], body[length:])
+    with pytest.raises(InvalidInputError):
+        split_body(body, str(len(body) + 1))

@@ -94,7 +94,7 @@ async def test_probes_and_server_metadata_answer_without_a_token(served: Served)
         assert (await http.get("/v2/health/live")).json() == {"live": True}
         assert (await http.get("/v2/health/ready")).json() == {"ready": True}
         meta = (await http.get("/v2")).json()
-        assert meta["name"] == "nba-mcp-deploy" and meta["extensions"] == []
+        assert meta["name"] == "nba-mcp-deploy" and meta["extensions"] == ["binary_tensor_data"]
 
 
 async def test_inference_without_a_valid_token_is_401(served: Served) -> None:

@@ -1,15 +1,19 @@
 """MLflow's scoring protocol, as `mlflow models serve` speaks it at `/invocations` (MLflow 3.17).
 
 A JSON object with exactly one of these keys (and optionally `params`, which scikit-learn
-models ignore, as MLflow does for models without a params schema; other keys are ignored too):
+models ignore, as MLflow ignores them, whatever their type, for a model without a params schema;
+other keys are ignored too):
 
     dataframe_split     {"columns": [...], "data": [[...], ...], "index"?: [...]}
     dataframe_records   [{column: value, ...}, ...]
     instances           [{column: value}, ...] or {column: [values]} or {column: value}
     inputs              the same shapes as instances
 
-or a CSV body (`text/csv`, a header row of column names). Columns the model does not use are
-dropped, as MLflow's schema enforcement drops them (`drop_unused_columns`). Rows without column
+or a CSV body (`text/csv`, a header row of column names), or a Parquet file
+(`application/vnd.apache.parquet`). Columns the model does not use are dropped, as MLflow's schema
+enforcement drops them (`drop_unused_columns`), so the dataset's own rows with their text columns
+score as they are; text in a column the model uses is read as a number when it is one ("5200"),
+as MLflow converts values to the signature's types (`coerce_numbers`). Rows without column
 names (`"inputs": [[...]]`, a split without `columns`) are refused, as MLflow refuses them for a
 model whose signature names its columns, but here the error says how to name them. The answer is
 `{"predictions": [...]}`: labels for a classifier, values for a regressor, like pyfunc `predict`.
@@ -47,9 +51,6 @@ def decode_scoring_request(body: Any) -> Records:
     present = [key for key in FORMATS if key in body]
     if len(present) != 1:
         raise InvalidInputError("body", sorted(map(str, body)), f"expected {FORMAT_HELP}")
-    params = body.get("params")
-    if params is not None and type(params) is not dict:
-        raise InvalidInputError("params", params, "expected an object of parameter -> value")
     key = present[0]
     value = body[key]
     if key == SPLIT:
@@ -117,19 +118,26 @@ def _tensor_input(value: Any, field: str) -> Records:
     return [dict(zip(names, row, strict=True)) for row in zip(*value.values(), strict=True)]
 
 
-def decode_csv(text: str) -> Records:
-    """The records of a CSV body: a header row of column names, then numbers (empty = missing)."""
+def decode_csv(text: str, numeric: Set[str]) -> Records:
+    """The records of a CSV body: a header row of column names, then the cells; those of the
+    `numeric` columns (the model's) are numbers (empty = missing), the others stay text."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or len(set(header)) != len(header):
         raise InvalidInputError("body", header, "expected a CSV header row of distinct column names")
+    numbers = [name in numeric for name in header]
     records = []
     for line, row in enumerate(reader, start=2):
         if not row:
             continue
         if len(row) != len(header):
             raise InvalidInputError(f"line {line}", row, f"expected {len(header)} values, one per column {header}")
-        records.append({name: _csv_number(cell, name, line) for name, cell in zip(header, row, strict=True)})
+        records.append(
+            {
+                name: _csv_number(cell, name, line) if number else cell
+                for name, cell, number in zip(header, row, numbers, strict=True)
+            }
+        )
     return records
 
 
@@ -141,6 +149,38 @@ def _csv_number(cell: str, column: str, line: int) -> float | None:
         return float(text)
     except ValueError:
         raise InvalidInputError(f"line {line} column {column}", cell, "expected a number (or empty)") from None
+
+
+def decode_parquet(data: bytes) -> Records:
+    """The records of a Parquet file (as `pandas.DataFrame.to_parquet` writes one)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:
+        raise InvalidInputError("body", f"{len(data)} bytes", f"expected a Parquet file ({exc})") from None
+    records: Records = frame.to_dict("records")
+    return records
+
+
+def coerce_numbers(records: Records, numeric: Set[str]) -> Records:
+    """Text that reads as a number becomes that number in the `numeric` columns (MLflow converts
+    to the signature's types); other text is left for the input check to name."""
+    if not any(type(value) is str for record in records if type(record) is dict for value in record.values()):
+        return records
+    return [
+        {k: _number_or_text(v) if type(v) is str and k in numeric else v for k, v in record.items()}
+        if type(record) is dict
+        else record
+        for record in records
+    ]
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def drop_unused_columns(records: Records, used: Set[str]) -> Records:

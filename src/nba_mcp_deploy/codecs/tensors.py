@@ -1,4 +1,5 @@
-"""Tensor plumbing both protocols share: OIP datatypes, row-major flattening, one value's check.
+"""Tensor plumbing both protocols share: OIP datatypes, row-major flattening, one value's check,
+and the raw little-endian layout of the binary-data extension and gRPC's `raw_*_contents`.
 
 Values stay plain Python (a one-row request has a handful of numbers: NumPy would cost more
 than it saves); the serving core turns the records into its float matrix.
@@ -7,8 +8,11 @@ than it saves); the serving core turns the records into its float matrix.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from nba_mcp_deploy.errors import InvalidInputError
 
@@ -33,6 +37,9 @@ _FROM_NUMPY = {
     "float32": "FP32",
     "float64": "FP64",
 }
+
+# OIP datatype -> the NumPy dtype of its raw (binary) form: little-endian, row-major.
+RAW_DTYPES = {datatype: np.dtype(name).newbyteorder("<").str for name, datatype in _FROM_NUMPY.items()}
 
 # The deepest nesting a tensor's `data` may have (a row-major array of any rank up to this).
 MAX_RANK = 8
@@ -119,3 +126,37 @@ def check_values(values: list[Any], datatype: str, field: str) -> None:
         return
     for index, value in enumerate(values):
         check_value(value, datatype, f"{field}[{index}]")
+
+
+def check_numeric_datatype(datatype: Any, field: str) -> str:
+    """A datatype the models can take (numbers and booleans), else an error saying which are."""
+    if type(datatype) is str and datatype in RAW_DTYPES:
+        return datatype
+    known = type(datatype) is str and datatype in DATATYPES
+    why = "these models take numbers" if known else "not an Open Inference Protocol datatype"
+    raise InvalidInputError(field, datatype, f"{why}; allowed: {', '.join(NUMERIC_DATATYPES)}")
+
+
+def decode_raw(raw: bytes, datatype: str, count: int, field: str) -> list[Any]:
+    """The `count` values of a raw numeric tensor (`datatype` already checked numeric)."""
+    dtype = np.dtype(RAW_DTYPES[datatype])
+    if len(raw) != count * dtype.itemsize:
+        raise InvalidInputError(
+            field,
+            f"{len(raw)} bytes",
+            f"{count} {datatype} values take exactly {count * dtype.itemsize} bytes (little-endian, row-major)",
+        )
+    values: list[Any] = np.frombuffer(raw, dtype=dtype).tolist()
+    return values
+
+
+def encode_raw(values: Sequence[Any], datatype: str) -> bytes:
+    """The raw form of flat values: little-endian numbers, or for BYTES each element as a 4-byte
+    little-endian length and its UTF-8 text."""
+    if datatype == "BYTES":
+        parts = []
+        for value in values:
+            data = value if isinstance(value, bytes) else str(value).encode()
+            parts.append(struct.pack("<I", len(data)) + data)
+        return b"".join(parts)
+    return np.asarray(values, dtype=RAW_DTYPES[datatype]).tobytes()

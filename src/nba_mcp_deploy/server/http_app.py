@@ -10,7 +10,9 @@ when a token file is configured) and extended here:
 
 More routes (e.g. inference endpoints) are passed as `routes`; they sit behind the same
 authentication middleware, and `HttpAccess.protect` gives them the same roles as the tools
-(401 without a valid token, 403 naming the operation and the permission it needs).
+(401 without a valid token, 403 naming the operation and the permission it needs). An unknown
+route (404) or method (405, with `Allow`) is answered in JSON like every other error, never the
+framework's plain text (which an inference client would fail to parse).
 """
 
 import ipaddress
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
@@ -29,6 +32,7 @@ from nba_mcp_deploy.access.permissions import Caller, acting_as, require_permiss
 from nba_mcp_deploy.errors import ConfigError, DeployError, PermissionDeniedError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.app import GatedServer
+from nba_mcp_deploy.server.http_errors import json_error
 from nba_mcp_deploy.server.prometheus import ResponseCounts, ServiceCollector
 from nba_mcp_deploy.server.token_auth import caller_from_access_token
 
@@ -148,6 +152,20 @@ class ResponseCounter:
         await self.app(scope, receive, counting_send)
 
 
+async def json_http_error(request: Request, exc: Exception) -> Response:
+    """The framework's own errors (no such route, method not allowed) as JSON."""
+    assert isinstance(exc, HTTPException)
+    path = request.url.path
+    if exc.status_code == 404:
+        message = f"no route {path}"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {path}; allowed: {allowed}"
+    else:
+        message = exc.detail
+    return json_error(exc.status_code, message, exc.headers)
+
+
 def build_http_app(
     server: GatedServer, host: ServiceHost, *, bind_host: str, routes: Sequence[BaseRoute] = ()
 ) -> Starlette:
@@ -189,6 +207,7 @@ def build_http_app(
             *routes,
         ]
     )
+    app.add_exception_handler(HTTPException, json_http_error)
     app.add_middleware(PayloadLimit, max_bytes=host.config.max_payload_bytes)
     app.add_middleware(ResponseCounter, counts=responses, routes=lambda: app.routes)
     return app

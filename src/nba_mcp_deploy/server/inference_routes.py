@@ -3,6 +3,7 @@ V2) and MLflow's scoring protocol, served by the same `ModelServingManager` as t
 
     GET  /v2                                        server metadata                     (no token)
     GET  /v2/health/live | /v2/health/ready         probes                              (no token)
+    GET  /ping | /health | /version                 MLflow's container probes           (no token)
     GET  /v2/models/{model}[/versions/{version}]    metadata: versions, typed inputs/outputs  READ
     GET  /v2/models/{model}[/versions/{version}]/ready                                  READ
     POST /v2/models/{model}[/versions/{version}]/infer                                  READ
@@ -15,8 +16,9 @@ sticky by the `x-request-key` header; a version in the path pins it. Every reque
 `predict` tool (`list_deployments` for metadata), and answers which version served (the body's
 `model_version`, and an `x-model-version` header for both protocols).
 
-Small requests run on the event loop, larger ones on a worker thread; when the model batches
-(`set_batching`), a request waits for its batch without holding a thread (`predict_call.py`).
+Every route asks the one `InferencePlane` the gRPC service asks too. OIP bodies may be JSON or use
+the binary-data extension; any body may be gzip or deflate, and responses are compressed when the
+client accepts it (`http_encoding.py`). Errors are JSON in the protocol's own shape (http_errors).
 """
 
 import functools
@@ -30,40 +32,38 @@ from starlette.routing import BaseRoute, Route
 
 from nba_mcp_deploy import __version__
 from nba_mcp_deploy.codecs import mlflow_scoring, open_inference
-from nba_mcp_deploy.errors import DeployError, InvalidInputError
+from nba_mcp_deploy.codecs.open_inference_binary import (
+    HEADER_LENGTH,
+    MEDIA_TYPE,
+    encode_binary_response,
+    split_body,
+)
+from nba_mcp_deploy.errors import InvalidInputError
 from nba_mcp_deploy.host import ServiceHost
 from nba_mcp_deploy.server.app import GatedServer
 from nba_mcp_deploy.server.http_app import HttpAccess
-from nba_mcp_deploy.server.http_errors import (
-    BodyTooLargeError,
-    ErrorStyle,
-    ServiceUnavailableError,
-    UnsupportedMediaError,
-    error_response,
-    json_response,
-)
-from nba_mcp_deploy.server.inference_targets import (
-    check_outputs,
-    described_version,
-    feature_order,
-    only_model,
-    pinned_version,
-)
-from nba_mcp_deploy.server.predict_call import predict_without_blocking
+from nba_mcp_deploy.server.http_encoding import compressed, read_body
+from nba_mcp_deploy.server.http_errors import ErrorStyle, UnsupportedMediaError, error_response, json_response
+from nba_mcp_deploy.server.inference_plane import InferencePlane
 
 if TYPE_CHECKING:
-    from nba_mcp_deploy.serving.deployment import ModelRouting
-    from nba_mcp_deploy.serving.manager import ModelServingManager
     from nba_mcp_deploy.serving.results import PredictionResult
 
-SERVER_NAME = "nba-mcp-deploy"
 REQUEST_KEY_HEADER = "x-request-key"
 MAX_REQUEST_KEY = 256
+# What an OIP body may be sent as: JSON, or JSON and raw tensors (the binary-data extension),
+# or undeclared (tritonclient sends no type, curl -d a form type). Anything else is 415.
+OIP_MEDIA_TYPES = ("application/json", MEDIA_TYPE, "", "application/x-www-form-urlencoded")
+# MLflow's scoring server reads these, and refuses other types, charsets and parameters with 415.
+CSV_MEDIA_TYPE = "text/csv"
+JSON_MEDIA_TYPE = "application/json"
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+MLFLOW_MEDIA_TYPES = (JSON_MEDIA_TYPE, CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE)
 
 
-def inference_routes(server: GatedServer, host: ServiceHost) -> list[BaseRoute]:
+def inference_routes(server: GatedServer, host: ServiceHost, plane: InferencePlane | None = None) -> list[BaseRoute]:
     """The routes, with the role checks of `server` (pass them to `build_http_app(routes=...)`)."""
-    api = InferenceApi(host)
+    api = InferenceApi(plane or InferencePlane(host), host.config.max_payload_bytes)
     read = HttpAccess.of(server).protect
     infer = read("predict", api.infer)
     invocations = read("predict", api.invocations)
@@ -78,6 +78,9 @@ def inference_routes(server: GatedServer, host: ServiceHost) -> list[BaseRoute]:
         Route("/v2", api.server_metadata, methods=["GET"]),
         Route("/v2/health/live", api.live, methods=["GET"]),
         Route("/v2/health/ready", api.ready, methods=["GET"]),
+        Route("/ping", api.ping, methods=["GET"]),
+        Route("/health", api.ping, methods=["GET"]),
+        Route("/version", api.version, methods=["GET"]),
         Route("/v2/models/{model}", metadata, methods=["GET"]),
         Route("/v2/models/{model}/versions/{version}", metadata, methods=["GET"]),
         Route("/v2/models/{model}/ready", ready, methods=["GET"]),
@@ -89,15 +92,17 @@ Method = Callable[["InferenceApi", Request], Awaitable[Response]]
 
 
 def answering(style: ErrorStyle) -> Callable[[Method], Method]:
-    """Turn any error of the endpoint into the protocol's error response (see http_errors)."""
+    """Turn any error of the endpoint into the protocol's error response (see http_errors), and
+    compress the answer when the client accepts it."""
 
     def wrap(endpoint: Method) -> Method:
         @functools.wraps(endpoint)
         async def answered(self: "InferenceApi", request: Request) -> Response:
             try:
-                return await endpoint(self, request)
+                response = await endpoint(self, request)
             except Exception as exc:
-                return error_response(exc, style)
+                response = error_response(exc, style)
+            return compressed(response, request.headers.get("accept-encoding"))
 
         return answered
 
@@ -105,140 +110,121 @@ def answering(style: ErrorStyle) -> Callable[[Method], Method]:
 
 
 class InferenceApi:
-    """The endpoints; each reads the services from the host (503 while they are starting)."""
+    """The REST endpoints over the data plane."""
 
-    def __init__(self, host: ServiceHost) -> None:
-        self._host = host
-        self._max_bytes = host.config.max_payload_bytes
-        # model -> (the routing snapshot, the columns any of its versions uses); snapshots are
-        # replaced, never changed, so a cached entry is valid while it is the same object.
-        self._columns: dict[str, tuple[ModelRouting, frozenset[str]]] = {}
+    def __init__(self, plane: InferencePlane, max_bytes: int) -> None:
+        self._plane = plane
+        self._max_bytes = max_bytes
 
     # -- probes and metadata ---------------------------------------------------------------
 
     async def server_metadata(self, _: Request) -> Response:
-        return json_response({"name": SERVER_NAME, "version": __version__, "extensions": []})
+        return json_response(self._plane.server_metadata())
 
     async def live(self, _: Request) -> Response:
         return json_response({"live": True})
 
     async def ready(self, _: Request) -> Response:
-        try:
-            self._manager()
-        except ServiceUnavailableError as exc:
-            return json_response({"ready": False, "reason": str(exc)}, 503, {"Retry-After": "1"})
+        state = self._plane.server_ready()
+        if not state.ready:
+            return json_response({"ready": False, "reason": state.reason}, 503, {"Retry-After": "1"})
         return json_response({"ready": True})
+
+    async def ping(self, _: Request) -> Response:
+        """MLflow's container probe (`/ping`, `/health`): 200 with an empty JSON line once ready."""
+        state = self._plane.server_ready()
+        if not state.ready:
+            return json_response({"ready": False, "reason": state.reason}, 503, {"Retry-After": "1"})
+        return Response("\n", media_type=JSON_MEDIA_TYPE)
+
+    async def version(self, _: Request) -> Response:
+        return Response(__version__, media_type=JSON_MEDIA_TYPE)
 
     @answering(ErrorStyle.OPEN_INFERENCE)
     async def model_metadata(self, request: Request) -> Response:
         model, version = _path(request)
-        routing = self._manager().routing(model)
-        served = described_version(routing, version)
-        versions = [served.version] if version is not None else routing.sorted_versions()
-        body = open_inference.model_metadata(model, versions, served.signature, platform=SERVER_NAME)
-        body["parameters"] = {"described_version": served.version, "active_version": routing.active}
-        return json_response(body)
+        return json_response(self._plane.model_metadata(model, version))
 
     @answering(ErrorStyle.OPEN_INFERENCE)
     async def model_ready(self, request: Request) -> Response:
-        # Imported here: they bring NumPy, which the server does not need until it serves.
-        from nba_mcp_deploy.serving.breaker import BreakerState
-        from nba_mcp_deploy.serving.results import HealthStatus
-
         model, version = _path(request)
-        manager = self._manager()
-        routing = manager.routing(model)
-        if version is not None:
-            state = pinned_version(routing, version).breaker.state
-            ready, reason = state is not BreakerState.OPEN, f"breaker {state.value}"
-        else:
-            health = manager.health_check(model).models[0]
-            ready, reason = health.ready and health.status is not HealthStatus.UNHEALTHY, "; ".join(health.reasons)
-        body: dict[str, Any] = {"name": model, "ready": ready}
-        if not ready:
-            body["reason"] = reason
-        return json_response(body, 200 if ready else 503)
+        state = self._plane.model_ready(model, version)
+        body: dict[str, Any] = {"name": model, "ready": state.ready}
+        if not state.ready:
+            body["reason"] = state.reason
+        return json_response(body, 200 if state.ready else 503)
 
     # -- inference -------------------------------------------------------------------------
 
     @answering(ErrorStyle.OPEN_INFERENCE)
     async def infer(self, request: Request) -> Response:
         model, version = _path(request)
-        manager = self._manager()
-        routing = manager.routing(model)  # an unknown model is a 404 before the body is read
-        decoded = open_inference.decode_infer_request(
-            _json(await self._body(request)), lambda: feature_order(routing, version)
+        raw = await read_body(request, self._max_bytes)
+        media = _media_type(request)
+        if media not in OIP_MEDIA_TYPES:
+            raise UnsupportedMediaError(
+                f"content type {media!r} is not read here; send application/json, or {MEDIA_TYPE} with the "
+                f"{HEADER_LENGTH} header (the binary-data extension)"
+            )
+        header, binary = split_body(raw, request.headers.get(HEADER_LENGTH))
+        body = _json(header)
+        decoded, result = await self._plane.infer(
+            model,
+            version,
+            lambda order: open_inference.decode_infer_request(body, order, binary),
+            _request_key(request),
         )
-        if decoded.outputs is not None:
-            check_outputs(routing, version, decoded.outputs)
-        result = await predict_without_blocking(manager, model, decoded.records, version, _request_key(request))
-        body = open_inference.encode_infer_response(
+        response = open_inference.encode_infer_response(
             result, model_name=model, request_id=decoded.request_id, outputs=decoded.outputs
         )
-        return json_response(body, headers=_served_headers(result))
+        headers = _served_headers(result)
+        if not decoded.binary:
+            return json_response(response, headers=headers)
+        content, length = encode_binary_response(response, decoded.binary)
+        return Response(content, headers={**headers, HEADER_LENGTH: str(length)}, media_type=MEDIA_TYPE)
 
     @answering(ErrorStyle.MLFLOW)
     async def invocations(self, request: Request) -> Response:
         model, version = _path(request)
-        manager = self._manager()
-        if model is None:
-            model = only_model(manager)
-        routing = manager.routing(model)
-        if version is not None:
-            pinned_version(routing, version)
-        raw = await self._body(request)
-        media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        if media == "text/csv":
-            records = mlflow_scoring.decode_csv(_text(raw))
-        elif media in ("application/json", ""):
-            records = mlflow_scoring.decode_scoring_request(_json(raw))
-        else:
-            raise UnsupportedMediaError(
-                f"content type {media!r} is not read here; send application/json ({', '.join(mlflow_scoring.FORMATS)}) "
-                "or text/csv"
-            )
-        records = mlflow_scoring.drop_unused_columns(records, self._used_columns(routing))
-        result = await predict_without_blocking(manager, model, records, version, _request_key(request))
+        raw = await read_body(request, self._max_bytes)  # a body over the limit is a 413 whatever its type
+        media = _mlflow_media_type(request.headers.get("content-type"))
+
+        def decode(used: frozenset[str]) -> list[dict[str, Any]]:
+            if media == CSV_MEDIA_TYPE:
+                records = mlflow_scoring.decode_csv(_text(raw), used)
+            elif media == PARQUET_MEDIA_TYPE:
+                records = mlflow_scoring.decode_parquet(raw)
+            else:
+                records = mlflow_scoring.decode_scoring_request(_json(raw))
+            return mlflow_scoring.coerce_numbers(mlflow_scoring.drop_unused_columns(records, used), used)
+
+        result = await self._plane.invocations(model, version, decode, _request_key(request))
         return json_response(mlflow_scoring.encode_predictions(result), headers=_served_headers(result))
-
-    # -- plumbing --------------------------------------------------------------------------
-
-    def _manager(self) -> "ModelServingManager":
-        if not self._host.is_ready():
-            raise ServiceUnavailableError("the server is still starting; retry shortly")
-        try:
-            return self._host.services(timeout=0).manager
-        except DeployError as exc:
-            raise ServiceUnavailableError(str(exc)) from exc
-
-    def _used_columns(self, routing: "ModelRouting") -> frozenset[str]:
-        cached = self._columns.get(routing.model_id)
-        if cached is not None and cached[0] is routing:
-            return cached[1]
-        used = frozenset(name for served in routing.versions.values() for name in served.model.feature_names)
-        self._columns[routing.model_id] = (routing, used)
-        return used
-
-    async def _body(self, request: Request) -> bytes:
-        """The body, at most `max_payload_bytes` (a declared larger one was refused before this)."""
-        if "content-length" in request.headers:
-            return await request.body()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise BodyTooLargeError(
-                    f"request body exceeds the limit of {self._max_bytes} bytes (NBA_MCP_MAX_PAYLOAD_BYTES); "
-                    "send fewer rows per request"
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _path(request: Request) -> tuple[Any, str | None]:
     params = request.path_params
     return params.get("model"), params.get("version")
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _mlflow_media_type(content_type: str | None) -> str:
+    """The media type of a scoring request, refused (415) as `mlflow models serve` refuses it:
+    none given, another type, a charset other than UTF-8, or any other parameter."""
+    allowed = f"send Content-Type {', '.join(MLFLOW_MEDIA_TYPES)} (UTF-8)"
+    if content_type is None:
+        raise UnsupportedMediaError(f"no Content-Type: {allowed}")
+    media, *parameters = (part.strip() for part in content_type.split(";"))
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset" or value.strip().strip('"').lower() != "utf-8":
+            raise UnsupportedMediaError(f"content type parameter {parameter!r} is not read here; {allowed}")
+    if media.lower() not in MLFLOW_MEDIA_TYPES:
+        raise UnsupportedMediaError(f"content type {media!r} is not read here; {allowed}")
+    return media.lower()
 
 
 def _json(raw: bytes) -> Any:
@@ -257,9 +243,14 @@ def _text(raw: bytes) -> str:
 
 def _request_key(request: Request) -> str | None:
     key = request.headers.get(REQUEST_KEY_HEADER)
+    check_request_key(key)
+    return key
+
+
+def check_request_key(key: str | None) -> None:
+    """A sticky routing key: 1 to MAX_REQUEST_KEY characters (any protocol's header or metadata)."""
     if key is not None and not 1 <= len(key) <= MAX_REQUEST_KEY:
         raise InvalidInputError(REQUEST_KEY_HEADER, key, f"a sticky routing key of 1 to {MAX_REQUEST_KEY} characters")
-    return key
 
 
 def _served_headers(result: "PredictionResult") -> dict[str, str]:

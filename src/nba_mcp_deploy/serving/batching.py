@@ -194,7 +194,7 @@ class MicroBatcher:
         matrix = batch[0].features if len(batch) == 1 else np.concatenate([item.features for item in batch])
         try:
             output = self._infer(matrix)
-            output.check_rows(rows)
+            output.check(rows)
         except Exception as exc:
             self._count(batch, rows, failed=True)
             for item in batch:

@@ -8,10 +8,8 @@ DataFrame instead.
 
 from __future__ import annotations
 
-import functools
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,21 +33,6 @@ def declared_feature_names(estimator: Any) -> list[str] | None:
     if isinstance(count, int | np.integer) and count > 0:
         return [f"x{i}" for i in range(int(count))]
     return None
-
-
-def _finite_inputs_context(estimator: Any) -> Callable[[], AbstractContextManager[None]] | None:
-    """For a scikit-learn estimator, a context that skips its own finiteness scan of the input.
-
-    The serving core has already refused infinities, and NaN for models that do not take missing
-    values (`accepts_missing`), so the scan would only repeat that check on every request.
-    """
-    if not type(estimator).__module__.startswith("sklearn"):
-        return None
-    try:
-        from sklearn import config_context
-    except Exception:
-        return None
-    return functools.partial(config_context, assume_finite=True)
 
 
 def _allows_nan(estimator: Any) -> bool:
@@ -92,7 +75,6 @@ class EstimatorModel:
         self._classes = np.asarray(classes) if classes is not None else None
         self._proba = callable(getattr(estimator, "predict_proba", None)) and self._classes is not None
         self._allow_nan = _allows_nan(estimator)
-        self._finite_inputs = _finite_inputs_context(estimator)
         self._warmup = warmup
         self._input_dtypes = dict(input_dtypes or {})
         self._frame_columns: list[str] | None = None
@@ -147,12 +129,8 @@ class EstimatorModel:
             import pandas as pd
 
             model_input = pd.DataFrame(features, columns=self._frame_columns)
-        if self._finite_inputs is not None:
-            with self._finite_inputs():
-                return self._call(model_input)
-        return self._call(model_input)
-
-    def _call(self, model_input: Any) -> ModelOutput:
+        # scikit-learn checks every step's input for NaN and infinity (its `assume_finite` stays
+        # off): the serving core checked only the request, not what a pipeline step makes of it.
         if self._proba:
             assert self._classes is not None
             probabilities = np.asarray(self._estimator.predict_proba(model_input), dtype=np.float64)

@@ -61,10 +61,27 @@ class ModelOutput:
     probabilities: npt.NDArray[np.float64] | None = None
     classes: Sequence[Any] | None = None
 
-    def check_rows(self, rows: int) -> None:
-        """ValueError unless the model answered one prediction per input row."""
+    def check(self, rows: int) -> None:
+        """ValueError unless the model answered one prediction per input row, every number finite.
+
+        A NaN or an infinity is never a right answer (JSON cannot even carry it): it is a failed
+        call, counted by the breaker and the metrics like any model error. It happens when a step
+        inside a pipeline produces NaN from valid inputs, e.g. `sqrt` of a negative feature."""
         if len(self.predictions) != rows:
             raise ValueError(f"the model returned {len(self.predictions)} predictions for {rows} rows")
+        _check_finite("predictions", self.predictions)
+        if self.probabilities is not None:
+            _check_finite("probabilities", self.probabilities)
+
+
+def _check_finite(what: str, values: npt.NDArray[Any]) -> None:
+    if values.dtype.kind not in "fc" or np.isfinite(values).all():
+        return
+    bad = np.nonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1))[0]
+    raise ValueError(
+        f"the model returned non-finite {what} (NaN or infinity) for rows {bad[:10].tolist()}: a step of the "
+        "model produced a value it cannot score (e.g. the square root or logarithm of a negative feature)"
+    )
 
 
 class LoadedModel(Protocol):

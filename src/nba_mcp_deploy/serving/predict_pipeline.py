@@ -190,7 +190,7 @@ class PredictPipeline:
         start = time.perf_counter()
         try:
             output = call.served.model.infer(call.features)
-            output.check_rows(len(call.features))
+            output.check(len(call.features))
         except Exception as exc:
             raise self._failed(call, exc, (time.perf_counter() - start) * 1000) from exc
         return self._succeeded(call, output, (time.perf_counter() - start) * 1000)

@@ -96,7 +96,7 @@ class VersionLoader:
             if isinstance(model, EstimatorModel):
                 model.prepare()
             output = model.infer(model.warmup_input())
-            output.check_rows(len(model.warmup_input()))
+            output.check(len(model.warmup_input()))
         except Exception as exc:
             raise ModelLoadError(
                 f"{model_id} {version} loaded but failed its warm-up call: {type(exc).__name__}: {exc}{keeps}"
